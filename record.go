@@ -1,0 +1,55 @@
+package locust
+
+import (
+	"context"
+	"time"
+)
+
+// Sample is one measured operation of any protocol: an HTTP request, a
+// gRPC call, a database query.
+type Sample struct {
+	// Type is the kind of operation, e.g. "GET", "grpc", "sql".
+	Type string
+	// Name is the row the sample is counted in, e.g. "/items/[id]".
+	Name string
+	// Duration is the response time.
+	Duration time.Duration
+	// Size is the response size in bytes.
+	Size int64
+	// Err is nil for a success, else the failure's cause.
+	Err error
+}
+
+type statsKey struct{}
+
+// ContextWithStats returns a copy of ctx whose samples [Record] adds to st.
+// The runner does this for every user; call it to record from code that
+// runs outside a runner, such as a test of a custom client.
+func ContextWithStats(ctx context.Context, st *Stats) context.Context {
+	return context.WithValue(ctx, statsKey{}, st)
+}
+
+// StatsFrom returns the stats that ctx records into, or nil.
+func StatsFrom(ctx context.Context) *Stats {
+	st, _ := ctx.Value(statsKey{}).(*Stats)
+	return st
+}
+
+// Record adds s to the statistics of the test that ctx belongs to (the
+// context a task receives, or one made by [ContextWithStats]). Without
+// such a test it does nothing. It is safe for concurrent use and cheap
+// enough to call for every request.
+func Record(ctx context.Context, s Sample) {
+	if st := StatsFrom(ctx); st != nil {
+		st.Record(s)
+	}
+}
+
+// Measure runs fn, times it and records a sample of the given type and
+// name: a failure with fn's error, or a success. It returns fn's error.
+func Measure(ctx context.Context, typ, name string, fn func(ctx context.Context) error) error {
+	start := time.Now()
+	err := fn(ctx)
+	Record(ctx, Sample{Type: typ, Name: name, Duration: time.Since(start), Err: err})
+	return err
+}

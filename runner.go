@@ -1,0 +1,95 @@
+package locust
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// State is the lifecycle state of a runner.
+type State int
+
+// The states of a runner, as Locust's.
+const (
+	StateReady    State = iota // created, no test started yet
+	StateSpawning              // ramping the user count up or down
+	StateRunning               // at the target user count
+	StateStopping              // stopping users
+	StateStopped               // every user stopped; a new Start may follow
+	StateMissing               // a worker that stopped heartbeating (distributed mode)
+)
+
+var stateNames = [...]string{"ready", "spawning", "running", "stopping", "stopped", "missing"}
+
+// String returns Locust's name of the state: "ready", "spawning", ...
+func (s State) String() string {
+	if int(s) < len(stateNames) && s >= 0 {
+		return stateNames[s]
+	}
+	return "unknown"
+}
+
+// Runner runs a load test: local, master or worker. All methods are safe
+// for concurrent use.
+type Runner interface {
+	// Start starts a test, or changes the user count and spawn rate of
+	// the running one: users are spawned or stopped at rate per second.
+	Start(users int, rate float64) error
+	// Stop stops every user (honouring the stop timeout) and returns when
+	// they have stopped or ctx is done. The runner may be started again.
+	Stop(ctx context.Context) error
+	// Wait blocks until the test ends by itself (run time, iteration
+	// limit, load shape) or ctx is done, and returns ctx's error if so.
+	Wait(ctx context.Context) error
+	// State returns the current state.
+	State() State
+	// UserCount returns the number of running users.
+	UserCount() int
+	// UserCounts returns the number of running users per class.
+	UserCounts() map[string]int
+	// Snapshot returns the current statistics.
+	Snapshot() *Snapshot
+	// ResetStats empties the statistics.
+	ResetStats()
+	// Events returns the runner's event hooks.
+	Events() *Events
+}
+
+// Config describes a load test. The zero value of every field but Classes
+// is a valid default.
+type Config struct {
+	// Classes are the user classes to run. At least one is required.
+	Classes []UserClass
+	// Users is the target user count (RunTest starts with it); >= 0.
+	Users int
+	// SpawnRate is users started (or stopped) per second, in batches of
+	// max(1, floor(SpawnRate)) as Locust; required (> 0) when Users > 0.
+	SpawnRate float64
+	// Host overrides every class's Host.
+	Host string
+	// RunTime stops the test that long after it starts; 0 = no limit.
+	RunTime time.Duration
+	// Iterations stops the test after that many task runs in total over
+	// all users; 0 = no limit.
+	Iterations int64
+	// StopTimeout lets running tasks finish for up to this long when
+	// users are stopped; waiting users stop at once. 0 cancels at once.
+	StopTimeout time.Duration
+	// Tags keeps only tasks having at least one of these tags (if any).
+	Tags []string
+	// ExcludeTags drops tasks having any of these tags.
+	ExcludeTags []string
+	// Shape, when set, drives the user count instead of Users and
+	// SpawnRate.
+	Shape LoadShape
+	// Seed seeds every user's random source for a reproducible run;
+	// 0 picks a random seed.
+	Seed uint64
+	// ResetStats empties the statistics once the first ramp is done.
+	ResetStats bool
+	// Logger receives the runner's log; nil means slog.Default().
+	Logger *slog.Logger
+	// StatsInterval is how often statistics are ticked (current rates,
+	// history); 0 means one second.
+	StatsInterval time.Duration
+}

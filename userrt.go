@@ -1,0 +1,101 @@
+package locust
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// userRT is the runtime state of one simulated user, owned by its
+// goroutine except for the fields the runner sets before starting it.
+type userRT struct {
+	r           *LocalRunner
+	class       *runClass
+	id          int64
+	ctx         context.Context // task context: cancelled at the hard stop
+	cancel      context.CancelFunc
+	stopCh      chan struct{} // closed at the graceful stop
+	rand        *rand.Rand
+	timer       *time.Timer
+	lastWaitEnd time.Time
+	gone        bool // stopped or exited; guarded by r.mu
+}
+
+func (u *userRT) stopping() bool {
+	select {
+	case <-u.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait sleeps the think time of wt; it reports false if the user was
+// stopped meanwhile.
+func (u *userRT) wait(wt WaitTime) bool {
+	if wt == nil {
+		wt = u.class.cc.wait
+	}
+	if wt == nil {
+		u.markWaitEnd()
+		return !u.stopping()
+	}
+	d := wt(u.waitInfo(time.Now()))
+	if d <= 0 {
+		u.markWaitEnd()
+		return !u.stopping()
+	}
+	if u.timer == nil {
+		u.timer = time.NewTimer(d)
+	} else {
+		u.timer.Reset(d)
+	}
+	select {
+	case <-u.timer.C:
+		u.markWaitEnd()
+		return true
+	case <-u.stopCh:
+		u.timer.Stop()
+		return false
+	}
+}
+
+func (u *userRT) markWaitEnd() { u.lastWaitEnd = time.Now() }
+
+// takeIteration reserves one task run under Config.Iterations.
+func (u *userRT) takeIteration() bool {
+	limit := u.r.cfg.Iterations
+	if limit <= 0 {
+		return true
+	}
+	n := u.r.iterations.Add(1)
+	if n >= limit {
+		u.r.iterationsReached()
+	}
+	return n <= limit
+}
+
+// exception records an error or panic raised by user code.
+func (u *userRT) exception(what string, err error, traceback string) {
+	msg := err.Error()
+	u.r.stats.RecordException(msg, traceback)
+	u.r.events.UserError.Fire(UserErrorEvent{Class: u.class.cc.name, Task: what, Err: err, Stack: traceback})
+	u.r.log.Debug("user error", "class", u.class.cc.name, "task", what, "error", msg)
+}
+
+func (u *userRT) env() UserEnv {
+	host := u.r.host
+	if host == "" {
+		host = u.class.cc.host
+	}
+	return UserEnv{Class: u.class.cc.name, ID: u.id, Host: host, Rand: u.rand, Users: u.r.targetUsers()}
+}
+
+// onStopContext is the context of OnStop hooks: not cancelled by the stop
+// itself, but bounded by the stop timeout plus a grace period.
+func (u *userRT) onStopContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(u.ctx), u.r.cfg.StopTimeout+onStopGrace)
+}
+
+// onStopGrace is how long OnStop hooks may run beyond the stop timeout.
+const onStopGrace = 5 * time.Second
