@@ -85,4 +85,18 @@ type UserEnv struct {
 	// Users is the number of users the runner was last asked for, which
 	// clients use to size shared connection pools.
 	Users int
+
+	shared *sharedStore
+}
+
+// Shared returns the value stored under key for the whole test, calling
+// create to make it on first use. Clients use it to share one connection
+// pool (such as an http.Transport) among all users of a runner. Values
+// that implement io.Closer are closed when the test stops. Key must be
+// comparable; use an unexported type to avoid collisions.
+func (e UserEnv) Shared(key any, create func() any) any {
+	if e.shared == nil {
+		return create()
+	}
+	return e.shared.get(key, create)
 }
