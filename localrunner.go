@@ -1,34 +1,639 @@
 package locust
 
 import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/golocust/locust/internal/dispatch"
 )
 
-// LocalRunner runs every user in this process.
+// LocalRunner runs every user in this process. Create it with
+// [NewLocalRunner]; it implements [Runner].
 type LocalRunner struct {
-	cfg        Config
-	classes    []runClass
-	stats      *Stats
-	events     *Events
-	log        *slog.Logger
-	host       string
-	iterations atomic.Int64
+	cfg     Config
+	classes []runClass // sorted by name
+	stats   *Stats
+	events  *Events
+	log     *slog.Logger
+	host    string
+	seed    uint64
 
 	mu     sync.Mutex
+	state  State
+	users  []*userRT // running users in spawn order
+	counts []int     // running users per class
+	nextID int64
 	target int
+	test   *testRun // the current or last test
 }
 
+// runClass is a compiled class and its index in LocalRunner.classes.
 type runClass struct {
 	cc    compiledClass
 	index int
 }
 
-func (r *LocalRunner) iterationsReached() {}
+// testRun is the lifetime of one test, from Start to the end of Stop.
+type testRun struct {
+	ctx        context.Context // parent of every user's context
+	start      time.Time
+	cmds       chan rampCmd
+	stopReq    chan struct{}
+	stopOnce   sync.Once
+	iterDone   chan struct{}
+	iterOnce   sync.Once
+	iterations atomic.Int64
+	ended      chan struct{}
+	users      sync.WaitGroup
+	shared     sharedStore
+	reason     string // why the test ended; written before ended is closed
+	shaped     bool   // driven by a load shape; guarded by LocalRunner.mu
+}
+
+// rampCmd asks the supervisor for a new target.
+type rampCmd struct {
+	users   int
+	rate    float64
+	classes []string // restrict to these classes (load shapes)
+	shape   LoadShape
+}
+
+func (t *testRun) requestStop() { t.stopOnce.Do(func() { close(t.stopReq) }) }
+
+func (t *testRun) iterationsReached() { t.iterOnce.Do(func() { close(t.iterDone) }) }
+
+// NewLocalRunner validates cfg and returns a runner in the ready state.
+// Errors name the field at fault and what is allowed.
+func NewLocalRunner(cfg Config) (*LocalRunner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	classes, err := compileClasses(cfg.Classes, tagFilter{include: cfg.Tags, exclude: cfg.ExcludeTags})
+	if err != nil {
+		return nil, err
+	}
+	r := &LocalRunner{cfg: cfg, classes: classes, host: cfg.Host, seed: cfg.Seed}
+	r.log = cfg.Logger
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	r.events = cfg.Events
+	if r.events == nil {
+		r.events = &Events{}
+	}
+	r.events.setLogger(r.log)
+	if r.seed == 0 {
+		r.seed = rand.Uint64()
+	}
+	r.stats = NewStats("local")
+	r.stats.requestHook = &r.events.Request
+	r.counts = make([]int, len(classes))
+	r.events.Init.Fire(InitEvent{Runner: r})
+	return r, nil
+}
+
+func (c *Config) validate() error {
+	switch {
+	case len(c.Classes) == 0:
+		return errors.New("Config.Classes is empty: at least one user class is required")
+	case c.Users < 0:
+		return fmt.Errorf("Config.Users is %d: allowed 0 or more", c.Users)
+	case c.Users > 0 && c.Shape == nil && !validRate(c.SpawnRate):
+		return fmt.Errorf("Config.SpawnRate is %v: allowed a finite number of users per second > 0", c.SpawnRate)
+	case c.RunTime < 0:
+		return fmt.Errorf("Config.RunTime is %v: allowed 0 (no limit) or more", c.RunTime)
+	case c.Iterations < 0:
+		return fmt.Errorf("Config.Iterations is %d: allowed 0 (no limit) or more", c.Iterations)
+	case c.StopTimeout < 0:
+		return fmt.Errorf("Config.StopTimeout is %v: allowed 0 or more", c.StopTimeout)
+	case c.StatsInterval < 0:
+		return fmt.Errorf("Config.StatsInterval is %v: allowed 0 (one second) or more", c.StatsInterval)
+	}
+	return nil
+}
+
+func validRate(rate float64) bool { return rate > 0 && !math.IsInf(rate, 0) && !math.IsNaN(rate) }
+
+func compileClasses(list []UserClass, f tagFilter) ([]runClass, error) {
+	var classes []runClass
+	seen := map[string]bool{}
+	var used []string
+	for i, uc := range list {
+		if uc == nil {
+			return nil, fmt.Errorf("Config.Classes[%d] is nil", i)
+		}
+		cc, err := uc.compile(f)
+		if err != nil {
+			return nil, err
+		}
+		if seen[cc.name] {
+			return nil, fmt.Errorf("user class %q: the name is used by two classes; names must be unique", cc.name)
+		}
+		seen[cc.name] = true
+		used = append(used, cc.tags...)
+		classes = append(classes, runClass{cc: cc})
+	}
+	for _, tag := range append(slices.Clone(f.include), f.exclude...) {
+		if !slices.Contains(used, tag) {
+			return nil, fmt.Errorf("tag %q matches no task; tags in use: %v", tag, uniq(used))
+		}
+	}
+	slices.SortFunc(classes, func(a, b runClass) int { return cmp.Compare(a.cc.name, b.cc.name) })
+	for i := range classes {
+		classes[i].index = i
+	}
+	return classes, nil
+}
+
+// Events returns the runner's event hooks.
+func (r *LocalRunner) Events() *Events { return r.events }
+
+// Stats returns the runner's live statistics.
+func (r *LocalRunner) Stats() *Stats { return r.stats }
+
+// Snapshot returns the current statistics.
+func (r *LocalRunner) Snapshot() *Snapshot { return r.stats.Snapshot() }
+
+// ResetStats empties the statistics and fires Events.ResetStats.
+func (r *LocalRunner) ResetStats() {
+	r.stats.Reset()
+	r.events.ResetStats.Fire(struct{}{})
+}
+
+// State returns the runner's state.
+func (r *LocalRunner) State() State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+// UserCount returns the number of running users.
+func (r *LocalRunner) UserCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.counts {
+		n += c
+	}
+	return n
+}
+
+// UserCounts returns the number of running users per class.
+func (r *LocalRunner) UserCounts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := make(map[string]int, len(r.classes))
+	for i, c := range r.classes {
+		m[c.cc.name] = r.counts[i]
+	}
+	return m
+}
+
+// TaskRatios returns, per class, each task's share of that class's task
+// runs (nested task sets are split among their tasks).
+func (r *LocalRunner) TaskRatios() map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, c := range r.classes {
+		out[c.cc.name] = c.cc.ratios
+	}
+	return out
+}
 
 func (r *LocalRunner) targetUsers() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.target
+}
+
+// Start starts a test with users users spawned at rate per second, or
+// changes the target of the running test (ramping up or down; ramp-down
+// stops the newest users first). It returns at once; the ramp goes on in
+// the background.
+func (r *LocalRunner) Start(users int, rate float64) error {
+	if users < 0 {
+		return fmt.Errorf("users is %d: allowed 0 or more", users)
+	}
+	if !validRate(rate) {
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", rate)
+	}
+	return r.start(rampCmd{users: users, rate: rate})
+}
+
+// StartShape starts a test driven by shape, ticked about once a second.
+func (r *LocalRunner) StartShape(shape LoadShape) error {
+	if shape == nil {
+		return errors.New("shape is nil")
+	}
+	return r.start(rampCmd{shape: shape})
+}
+
+func (r *LocalRunner) start(c rampCmd) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch r.state {
+	case StateStopping:
+		return errors.New("the test is stopping; start again when it has stopped")
+	case StateReady, StateStopped:
+		t := &testRun{
+			start:    time.Now(),
+			cmds:     make(chan rampCmd, 1),
+			stopReq:  make(chan struct{}),
+			iterDone: make(chan struct{}),
+			ended:    make(chan struct{}),
+		}
+		t.ctx = ContextWithStats(context.Background(), r.stats)
+		r.test = t
+		r.state = StateSpawning
+		if c.shape == nil {
+			r.target = c.users
+		}
+		t.shaped = c.shape != nil
+		r.stats.Reset()
+		r.mu.Unlock()
+		r.events.TestStart.Fire(TestEvent{Runner: r})
+		r.mu.Lock()
+		// The supervisor owns the test; Stop and Wait wait for it
+		// through t.ended.
+		go r.supervise(t)
+	default:
+		if r.test.shaped && c.shape == nil {
+			return errors.New("the test is driven by a load shape; its user count cannot be changed")
+		}
+		if c.shape == nil {
+			r.target = c.users
+		}
+	}
+	t := r.test
+	// Replace a command the supervisor has not taken yet.
+	select {
+	case <-t.cmds:
+	default:
+	}
+	t.cmds <- c
+	return nil
+}
+
+// Stop stops every user and returns when they have stopped or ctx is
+// done. Waiting users stop at once; running users may finish their task
+// within Config.StopTimeout, then their context is cancelled.
+func (r *LocalRunner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	t := r.test
+	r.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	t.requestStop()
+	select {
+	case <-t.ended:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait blocks until the current test has ended (by itself, or by Stop) or
+// ctx is done. Without a test it returns at once.
+func (r *LocalRunner) Wait(ctx context.Context) error {
+	r.mu.Lock()
+	t := r.test
+	r.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	select {
+	case <-t.ended:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// EndReason says why the last test ended: "stopped", "run time limit",
+// "iteration limit", "load shape ended"; empty while it runs.
+func (r *LocalRunner) EndReason() string {
+	r.mu.Lock()
+	t := r.test
+	r.mu.Unlock()
+	if t == nil {
+		return ""
+	}
+	select {
+	case <-t.ended:
+		return t.reason
+	default:
+		return ""
+	}
+}
+
+// rampPlan is the way from the current users to a target.
+type rampPlan struct {
+	target   []int // users per class
+	adds     []int // classes to spawn, in order
+	next     int   // index in adds
+	batch    int
+	interval time.Duration
+	complete bool // SpawningComplete fired
+}
+
+func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dc := make([]dispatch.Class, len(r.classes))
+	for i, rc := range r.classes {
+		if len(c.classes) > 0 && !slices.Contains(c.classes, rc.cc.name) {
+			continue // weight 0, not fixed: never picked
+		}
+		dc[i] = dispatch.Class{Weight: rc.cc.weight, Fixed: rc.cc.fixedCount}
+	}
+	if ft := dispatch.FixedTotal(dc); ft > c.users {
+		r.log.Warn("fixed user counts exceed the target user count: the fixed classes share what there is", "fixed_total", ft, "users", c.users)
+	}
+	target := dispatch.Counts(dc, c.users)
+	if got := sum(target); got < c.users {
+		r.log.Warn("every class has a fixed count: fewer users than asked will run", "users", c.users, "possible", got)
+	}
+	p := &rampPlan{target: target, adds: dispatch.Additions(dc, c.users, r.counts)}
+	size, iv := dispatch.Batch(c.rate)
+	p.batch = size
+	p.interval = time.Duration(iv * float64(time.Second))
+	r.target = c.users
+	return p
+}
+
+func sum(s []int) int {
+	t := 0
+	for _, v := range s {
+		t += v
+	}
+	return t
+}
+
+// step applies one batch of the plan and reports whether the target is
+// reached.
+func (r *LocalRunner) step(t *testRun, p *rampPlan) (done bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Spawn new users before stopping surplus ones, as Locust.
+	for added := 0; added < p.batch && p.next < len(p.adds); p.next++ {
+		c := p.adds[p.next]
+		if r.counts[c] >= p.target[c] {
+			continue
+		}
+		r.spawnLocked(t, c)
+		added++
+	}
+	removed := 0
+	for i := len(r.users) - 1; i >= 0 && removed < p.batch; i-- {
+		u := r.users[i]
+		if !u.gone && r.counts[u.class.index] > p.target[u.class.index] {
+			r.stopUserLocked(u)
+			removed++
+		}
+	}
+	r.users = slices.DeleteFunc(r.users, func(u *userRT) bool { return u.gone })
+	surplus := false
+	for i, n := range r.counts {
+		if n > p.target[i] {
+			surplus = true
+		}
+	}
+	done = p.next >= len(p.adds) && !surplus
+	if done {
+		r.state = StateRunning
+	} else {
+		r.state = StateSpawning
+	}
+	return done
+}
+
+func (r *LocalRunner) spawnLocked(t *testRun, c int) {
+	rc := &r.classes[c]
+	id := r.nextID
+	r.nextID++
+	ctx, cancel := context.WithCancel(t.ctx)
+	u := &userRT{
+		r: r, t: t, class: rc, id: id, ctx: ctx, cancel: cancel,
+		stopCh:      make(chan struct{}),
+		rand:        rand.New(rand.NewPCG(r.seed, uint64(id))),
+		lastWaitEnd: time.Now(),
+	}
+	r.users = append(r.users, u)
+	r.counts[c]++
+	t.users.Add(1)
+	go func() {
+		defer t.users.Done()
+		defer r.userExited(u)
+		rc.cc.newUser().run(u)
+	}()
+}
+
+// stopUserLocked asks u to stop: at once if it waits, after its task
+// otherwise, and its context is cancelled after the stop timeout.
+func (r *LocalRunner) stopUserLocked(u *userRT) {
+	if u.gone {
+		return
+	}
+	u.gone = true
+	r.counts[u.class.index]--
+	close(u.stopCh)
+	if d := r.cfg.StopTimeout; d > 0 {
+		u.hardStop = time.AfterFunc(d, u.cancel)
+	} else {
+		u.cancel()
+	}
+}
+
+func (r *LocalRunner) userExited(u *userRT) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !u.gone {
+		u.gone = true
+		r.counts[u.class.index]--
+	}
+	if u.hardStop != nil {
+		u.hardStop.Stop()
+	}
+	u.cancel()
+}
+
+// supervise owns one test: it applies ramps and shape ticks, enforces the
+// run-time and iteration limits, ticks the statistics, and stops the test.
+func (r *LocalRunner) supervise(t *testRun) {
+	ctx, cancel := context.WithCancel(context.Background())
+	statsDone := make(chan struct{})
+	go func() {
+		defer close(statsDone)
+		r.statsLoop(ctx)
+	}()
+
+	var runC <-chan time.Time
+	if r.cfg.RunTime > 0 {
+		rt := time.NewTimer(r.cfg.RunTime)
+		defer rt.Stop()
+		runC = rt.C
+	}
+	stepTimer := time.NewTimer(time.Hour)
+	stepTimer.Stop()
+	defer stepTimer.Stop()
+	var stepC <-chan time.Time
+	var plan *rampPlan
+	var shape LoadShape
+	var shapeC <-chan time.Time
+	var lastStep ShapeStep
+	firstRamp := true
+
+	reason := "stopped"
+loop:
+	for {
+		select {
+		case c := <-t.cmds:
+			if c.shape != nil {
+				shape = c.shape
+				tick := time.NewTicker(time.Second)
+				defer tick.Stop()
+				shapeC = tick.C
+				step, ok := shape.Tick(0)
+				if !ok {
+					reason = "load shape ended"
+					break loop
+				}
+				lastStep = step
+				c = rampCmd{users: step.Users, rate: step.SpawnRate, classes: step.Classes}
+				if !validRate(c.rate) {
+					r.log.Error("load shape returned an invalid spawn rate; stopping", "rate", c.rate)
+					reason = "load shape error"
+					break loop
+				}
+			}
+			plan = r.newPlan(c)
+			stepC = r.advance(t, plan, stepTimer, &firstRamp)
+		case <-stepC:
+			stepC = r.advance(t, plan, stepTimer, &firstRamp)
+		case <-shapeC:
+			step, ok := shape.Tick(time.Since(t.start))
+			if !ok {
+				reason = "load shape ended"
+				break loop
+			}
+			if step.Users == lastStep.Users && step.SpawnRate == lastStep.SpawnRate && slices.Equal(step.Classes, lastStep.Classes) {
+				continue
+			}
+			if step.Users < 0 || !validRate(step.SpawnRate) {
+				r.log.Error("load shape returned an invalid step; stopping", "users", step.Users, "rate", step.SpawnRate)
+				reason = "load shape error"
+				break loop
+			}
+			lastStep = step
+			plan = r.newPlan(rampCmd{users: step.Users, rate: step.SpawnRate, classes: step.Classes})
+			stepC = r.advance(t, plan, stepTimer, &firstRamp)
+		case <-runC:
+			reason = "run time limit"
+			r.log.Info("run time limit reached, stopping", "run_time", r.cfg.RunTime)
+			break loop
+		case <-t.iterDone:
+			reason = "iteration limit"
+			r.log.Info("iteration limit reached, stopping", "iterations", r.cfg.Iterations)
+			break loop
+		case <-t.stopReq:
+			break loop
+		}
+	}
+	r.shutdown(t)
+	cancel()
+	<-statsDone
+	r.stats.Tick(0)
+	if err := t.shared.close(); err != nil {
+		r.log.Warn("closing shared client resources", "error", err)
+	}
+	r.mu.Lock()
+	r.state = StateStopped
+	t.reason = reason
+	r.mu.Unlock()
+	r.events.TestStop.Fire(TestEvent{Runner: r})
+	close(t.ended)
+}
+
+// advance applies one ramp step and returns the channel of the next one,
+// or nil when the target is reached.
+func (r *LocalRunner) advance(t *testRun, p *rampPlan, timer *time.Timer, firstRamp *bool) <-chan time.Time {
+	if !r.step(t, p) {
+		timer.Reset(p.interval)
+		return timer.C
+	}
+	if !p.complete {
+		p.complete = true
+		counts := r.UserCounts()
+		r.events.SpawningComplete.Fire(SpawnEvent{Users: sumMap(counts), Classes: counts})
+		r.log.Info("all users spawned", "users", counts)
+		if *firstRamp && r.cfg.ResetStats {
+			r.ResetStats()
+			r.log.Info("statistics reset after the ramp (--reset-stats)")
+		}
+		*firstRamp = false
+	}
+	return nil
+}
+
+func sumMap(m map[string]int) int {
+	t := 0
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
+
+// shutdown stops every user and waits for them.
+func (r *LocalRunner) shutdown(t *testRun) {
+	r.mu.Lock()
+	r.state = StateStopping
+	r.mu.Unlock()
+	r.events.TestStopping.Fire(TestEvent{Runner: r})
+	r.mu.Lock()
+	for i := len(r.users) - 1; i >= 0; i-- {
+		r.stopUserLocked(r.users[i])
+	}
+	r.users = nil
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.users.Wait()
+	}()
+	warn := time.NewTimer(r.cfg.StopTimeout + onStopGrace)
+	defer warn.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-warn.C:
+			r.log.Warn("some users have not stopped yet: a task or OnStop ignores its context", "waited", r.cfg.StopTimeout+onStopGrace)
+		}
+	}
+}
+
+func (r *LocalRunner) statsLoop(ctx context.Context) {
+	iv := r.cfg.StatsInterval
+	if iv == 0 {
+		iv = time.Second
+	}
+	tick := time.NewTicker(iv)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			r.stats.Tick(r.UserCount())
+		}
+	}
 }

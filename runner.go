@@ -35,6 +35,8 @@ type Runner interface {
 	// Start starts a test, or changes the user count and spawn rate of
 	// the running one: users are spawned or stopped at rate per second.
 	Start(users int, rate float64) error
+	// StartShape starts a test whose user count a load shape drives.
+	StartShape(shape LoadShape) error
 	// Stop stops every user (honouring the stop timeout) and returns when
 	// they have stopped or ctx is done. The runner may be started again.
 	Stop(ctx context.Context) error
@@ -87,6 +89,9 @@ type Config struct {
 	Seed uint64
 	// ResetStats empties the statistics once the first ramp is done.
 	ResetStats bool
+	// Events, when set, is used as the runner's event hooks, so that
+	// listeners (Init included) can be added before the runner exists.
+	Events *Events
 	// Logger receives the runner's log; nil means slog.Default().
 	Logger *slog.Logger
 	// StatsInterval is how often statistics are ticked (current rates,

@@ -22,6 +22,8 @@ type Stats struct {
 	excs    map[excKey]*ExceptionStats
 	history []HistoryPoint
 	node    string
+
+	requestHook *Hook[Sample]
 }
 
 type entryKey struct{ typ, name string }
@@ -54,6 +56,13 @@ func (s *Stats) resetLocked(now time.Time) {
 
 // Record adds one sample.
 func (s *Stats) Record(sm Sample) {
+	s.record(sm)
+	if h := s.requestHook; h != nil && h.Active() {
+		h.Fire(sm)
+	}
+}
+
+func (s *Stats) record(sm Sample) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := entryKey{sm.Type, sm.Name}

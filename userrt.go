@@ -10,6 +10,8 @@ import (
 // goroutine except for the fields the runner sets before starting it.
 type userRT struct {
 	r           *LocalRunner
+	t           *testRun
+	hardStop    *time.Timer // cancels ctx after the stop timeout; guarded by r.mu
 	class       *runClass
 	id          int64
 	ctx         context.Context // task context: cancelled at the hard stop
@@ -68,9 +70,9 @@ func (u *userRT) takeIteration() bool {
 	if limit <= 0 {
 		return true
 	}
-	n := u.r.iterations.Add(1)
+	n := u.t.iterations.Add(1)
 	if n >= limit {
-		u.r.iterationsReached()
+		u.t.iterationsReached()
 	}
 	return n <= limit
 }
