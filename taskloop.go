@@ -271,6 +271,9 @@ func (l *loop[U]) run(u *userRT) {
 // must stop (errStopped).
 func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 	u := l.rt
+	if !top && u.iterationsExhausted() {
+		return errStopped
+	}
 	if !top && cs.onStart != nil {
 		if !u.guard(cs.name+".OnStart", func() error { return cs.onStart(l.user, u.ctx) }) {
 			return nil
@@ -285,7 +288,7 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 	}()
 	seq := 0
 	for {
-		if u.stopping() {
+		if u.stopping() || u.iterationsExhausted() {
 			return errStopped
 		}
 		var i int

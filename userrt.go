@@ -77,6 +77,13 @@ func (u *userRT) takeIteration() bool {
 	return n <= limit
 }
 
+// iterationsExhausted reports whether Config.Iterations task runs have
+// all been taken.
+func (u *userRT) iterationsExhausted() bool {
+	limit := u.r.cfg.Iterations
+	return limit > 0 && u.t.iterations.Load() >= limit
+}
+
 // exception records an error or panic raised by user code.
 func (u *userRT) exception(what string, err error, traceback string) {
 	msg := err.Error()
