@@ -198,14 +198,25 @@ func statsCountException(m map[statsExcKey]*ExceptionStats, msg, tb, node string
 // drainLocked moves what the shards recorded into the cumulative view
 // (and the pending delta), or discards it if keep is false. Each shard
 // entry is locked only while it is merged, so recording goroutines wait
-// at most for one entry. Call with s.mu held.
+// at most for one entry. Shard entries idle for statsShardIdle are
+// dropped, so rows no longer recorded stop holding dense histograms.
+// Call with s.mu held.
 func (s *Stats) drainLocked(keep bool) {
+	now := time.Now()
 	slot := s.tick % statsWindowTicks
 	for _, sh := range s.rec.all() {
 		sh.mu.Lock()
 		s.pending = s.pending[:0]
-		for _, e := range sh.entries {
-			s.pending = append(s.pending, e)
+		for k, e := range sh.entries {
+			switch {
+			case e.c.requests > 0:
+				e.active = now
+				s.pending = append(s.pending, e)
+			case e.active.IsZero():
+				e.active = now
+			case now.Sub(e.active) >= statsShardIdle:
+				delete(sh.entries, k) // give its dense histogram back
+			}
 		}
 		fails := sh.fails
 		if len(fails) > 0 {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -167,4 +168,81 @@ func TestStatsShardsBounded(t *testing.T) {
 	if got := st.Snapshot().Total.Requests; got != 10000 {
 		t.Errorf("%d requests, want 10000", got)
 	}
+}
+
+// BenchmarkStatsMemory50Entries reports the heap held by stats with 50
+// rows after 1e6 samples recorded from GOMAXPROCS goroutines, 10 ticks
+// and a snapshot, per Stats whatever b.N, with the number of shards used.
+func BenchmarkStatsMemory50Entries(b *testing.B) {
+	var held uint64
+	var shards int
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		st := NewStats("")
+		procs := runtime.GOMAXPROCS(0)
+		var wg sync.WaitGroup
+		for p := range procs {
+			wg.Go(func() {
+				for i := p; i < 1e6; i += procs {
+					st.Record(Sample{Type: "GET", Name: statsBenchNames[(i/procs)%50], Duration: time.Duration(1+(i*7919)%5000) * 37 * time.Microsecond})
+				}
+			})
+		}
+		wg.Wait()
+		for range 10 {
+			st.Tick(100)
+		}
+		snap := st.Snapshot()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = after.HeapAlloc - before.HeapAlloc
+		shards = len(st.rec.all())
+		runtime.KeepAlive(st)
+		runtime.KeepAlive(snap)
+	}
+	b.ReportMetric(float64(held), "heap-B/stats")
+	b.ReportMetric(float64(shards), "shards")
+	b.ReportMetric(0, "ns/op")
+}
+
+var statsBenchNames = func() (out []string) {
+	for i := range 50 {
+		out = append(out, fmt.Sprintf("/api/item/%d", i))
+	}
+	return out
+}()
+
+// TestStatsIdleShardEntries checks that shard entries of rows no longer
+// recorded are dropped, without losing their counts.
+func TestStatsIdleShardEntries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := NewStats("")
+		st.Record(Sample{Type: "GET", Name: "/old", Duration: time.Millisecond})
+		st.Tick(1)
+		entries := func() (n int) {
+			for _, sh := range st.rec.all() {
+				sh.mu.Lock()
+				if sh.entries[statsRowKey{"GET", "/old"}] != nil {
+					n++
+				}
+				sh.mu.Unlock()
+			}
+			return n
+		}
+		for range 3 {
+			time.Sleep(30 * time.Second)
+			st.Record(Sample{Type: "GET", Name: "/new", Duration: time.Millisecond})
+			st.Tick(1)
+		}
+		if n := entries(); n != 0 {
+			t.Errorf("%d shard entries for /old after it idled 90 s, want 0", n)
+		}
+		st.Record(Sample{Type: "GET", Name: "/old", Duration: time.Millisecond})
+		snap := st.Snapshot()
+		if snap.Total.Requests != 5 || snap.Entries[1].Name != "/old" || snap.Entries[1].Requests != 2 {
+			t.Errorf("after eviction: total %d, rows %+v", snap.Total.Requests, snap.Entries)
+		}
+	})
 }

@@ -18,8 +18,8 @@ import (
 // (GOMAXPROCS shards), an existing shard is taken round-robin.
 //
 // Memory is one dense histogram (~190 KB) per shard and (Type, Name)
-// recorded on it: it depends on GOMAXPROCS and the number of rows, never
-// on the number of users or samples.
+// recorded on it in the last minute: it depends on GOMAXPROCS and the
+// number of active rows, never on the number of users or samples.
 
 // statsRowKey identifies a row of the statistics.
 type statsRowKey struct{ typ, name string }
@@ -68,10 +68,15 @@ func (c *statsCounts) merge(o statsCounts) {
 // statsShardEntry holds what one shard recorded for one row since the
 // last drain.
 type statsShardEntry struct {
-	key  statsRowKey
-	c    statsCounts
-	hist *hdr.Histogram // dense, µs
+	key    statsRowKey
+	c      statsCounts
+	hist   *hdr.Histogram // dense, µs
+	active time.Time      // last drain that found samples; guarded by the Stats' mu
 }
+
+// statsShardIdle is how long a shard entry may go without samples before
+// a drain drops it and its dense histogram.
+const statsShardIdle = time.Minute
 
 // statsShardFailure is a failure group recorded on a shard since the
 // last drain.
