@@ -8,7 +8,8 @@ import (
 )
 
 // Stats collects the samples of one runner (or, on a master, the deltas
-// of its workers). All methods are safe for concurrent use.
+// of its workers). Create it with [NewStats]. All methods are safe for
+// concurrent use.
 //
 // [Stats.Record] is the hot path: it records into one of a few shards
 // under that shard's own mutex and never takes a lock shared by all
@@ -16,9 +17,10 @@ import (
 // and [Stats.Reset] first drain every shard into the cumulative view, so
 // they see every sample whose Record returned before they were called.
 //
-// Memory does not grow with users or samples: a dense histogram per shard
-// and row, and per row a sparse cumulative histogram plus one sparse
-// histogram per tick of the current window.
+// Memory does not grow with users or samples: a dense histogram (about
+// 190 KB) per shard and row recorded in the last minute, with at most
+// GOMAXPROCS shards, and per row a sparse cumulative histogram plus one
+// sparse histogram per tick of the current window.
 type Stats struct {
 	node        string
 	requestHook *Hook[Sample] // fired after each Record if active; set by the runner
