@@ -1,34 +1,145 @@
 package locust
 
-// INTERIM: a simple, mutex-based engine so that the rest of the package can be
-// built and tested. It is replaced by the sharded engine.
-
 import (
-	"cmp"
-	"slices"
 	"sync"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Stats collects the samples of one runner. It is safe for concurrent use.
+// Stats collects the samples of one runner (or, on a master, the deltas
+// of its workers). Create it with [NewStats]. All methods are safe for
+// concurrent use.
+//
+// [Stats.Record] is the hot path: it records into one of a few shards
+// under that shard's own mutex and never takes a lock shared by all
+// recording goroutines. [Stats.Snapshot], [Stats.Tick], [Stats.Delta]
+// and [Stats.Reset] first drain every shard into the cumulative view, so
+// they see every sample whose Record returned before they were called.
+//
+// Memory does not grow with users or samples: a dense histogram (about
+// 190 KB) per shard and row recorded in the last minute, with at most
+// GOMAXPROCS shards, and per row a sparse cumulative histogram plus one
+// sparse histogram per tick of the current window.
 type Stats struct {
+	node        string
+	requestHook *Hook[Sample] // fired after each Record if active; set by the runner
+	rec         statsRecorder
+
+	// The cumulative view, guarded by mu; lock mu before any shard.
 	mu      sync.Mutex
 	start   time.Time
-	entries map[entryKey]*EntryStats
-	total   *EntryStats
-	fails   map[failKey]*FailureStats
-	excs    map[excKey]*ExceptionStats
+	rows    map[statsRowKey]*statsRow
+	total   *statsRow
+	fails   map[statsFailKey]*FailureStats
 	history []HistoryPoint
-	node    string
+	tick    int                         // ticks since start; the open window slot is tick % statsWindowTicks
+	opened  [statsWindowTicks]time.Time // when each window slot opened
+	scratch *hdr.PackedHistogram        // one drained shard entry
+	pending []*statsShardEntry          // drain buffer
+	delta   *statsDelta                 // since the last Delta; nil before the first
 
-	requestHook *Hook[Sample]
+	// Exceptions (cold path), guarded by excMu.
+	excMu  sync.Mutex
+	excs   map[statsExcKey]*ExceptionStats // cumulative
+	excOn  bool                            // Delta has been called: also count into excDel
+	excDel map[statsExcKey]*ExceptionStats // since the last Delta
 }
 
-type entryKey struct{ typ, name string }
-type failKey struct{ typ, name, err string }
-type excKey struct{ msg, tb string }
+// statsDelta accumulates what was drained since the last Delta call.
+type statsDelta struct {
+	start time.Time
+	rows  map[statsRowKey]*statsRow
+	total *statsRow
+	fails map[statsFailKey]*FailureStats
+}
+
+func newStatsDelta(start time.Time) *statsDelta {
+	return &statsDelta{start: start, rows: map[statsRowKey]*statsRow{}, total: newStatsRow("", "Aggregated"),
+		fails: map[statsFailKey]*FailureStats{}}
+}
+
+// statsRow is one row of the cumulative view.
+type statsRow struct {
+	key  statsRowKey
+	c    statsCounts
+	hist *hdr.PackedHistogram
+	win  [statsWindowTicks]statsSlot // current window, indexed by tick % statsWindowTicks
+}
+
+// statsSlot is one tick of a row's current window.
+type statsSlot struct {
+	requests, failures int64
+	hist               *hdr.PackedHistogram // allocated on first use
+}
+
+func newStatsPacked() *hdr.PackedHistogram { return hdr.NewPacked(histLowest, histHighest, histDigits) }
+
+func newStatsRow(typ, name string) *statsRow {
+	return &statsRow{key: statsRowKey{typ, name}, hist: newStatsPacked()}
+}
+
+// add merges counters c and their histogram h (which must hold exactly
+// c.requests samples) into the row and, if slot >= 0, into that window
+// slot.
+func (r *statsRow) add(c statsCounts, h *hdr.PackedHistogram, slot int) {
+	r.c.merge(c)
+	r.hist.Merge(h)
+	if slot < 0 {
+		return
+	}
+	s := &r.win[slot]
+	s.requests += c.requests
+	s.failures += c.failures
+	if s.hist == nil {
+		s.hist = newStatsPacked()
+	}
+	s.hist.Merge(h)
+}
+
+// reset empties the row, keeping its storage.
+func (r *statsRow) reset() {
+	r.c = statsCounts{}
+	r.hist.Reset()
+	for i := range r.win {
+		r.resetSlot(i)
+	}
+}
+
+func (r *statsRow) resetSlot(i int) {
+	s := &r.win[i]
+	s.requests, s.failures = 0, 0
+	if s.hist != nil {
+		s.hist.Reset()
+	}
+}
+
+// entry returns the row as an independent EntryStats: el is the whole
+// period and span the current window, in seconds.
+func (r *statsRow) entry(el, span float64) *EntryStats {
+	e := &EntryStats{Type: r.key.typ, Name: r.key.name, Requests: r.c.requests, Failures: r.c.failures,
+		TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
+	e.setTotalRates(el)
+	var req, fail int64
+	for i := range r.win {
+		s := &r.win[i]
+		if s.requests == 0 {
+			continue
+		}
+		req += s.requests
+		fail += s.failures
+		if e.current == nil {
+			e.current = s.hist.Clone()
+		} else {
+			e.current.Merge(s.hist)
+		}
+	}
+	if span > 0 {
+		e.CurrentRPS = float64(req) / span
+		e.CurrentFailPerSec = float64(fail) / span
+	}
+	return e
+}
 
 // NewStats returns empty statistics whose exceptions are attributed to node
 // ("local" if empty).
@@ -36,150 +147,352 @@ func NewStats(node string) *Stats {
 	if node == "" {
 		node = "local"
 	}
-	s := &Stats{node: node}
-	s.resetLocked(time.Now())
+	now := time.Now()
+	s := &Stats{node: node, start: now, rows: map[statsRowKey]*statsRow{}, total: newStatsRow("", "Aggregated"),
+		fails: map[statsFailKey]*FailureStats{}, scratch: newStatsPacked(), excs: map[statsExcKey]*ExceptionStats{}}
+	s.opened[0] = now
 	return s
 }
 
-func newEntry(typ, name string) *EntryStats {
-	return &EntryStats{Type: typ, Name: name, hist: hdr.NewPacked(histLowest, histHighest, histDigits), current: hdr.NewPacked(histLowest, histHighest, histDigits)}
-}
-
-func (s *Stats) resetLocked(now time.Time) {
-	s.start = now
-	s.entries = map[entryKey]*EntryStats{}
-	s.total = newEntry("", "Aggregated")
-	s.fails = map[failKey]*FailureStats{}
-	s.excs = map[excKey]*ExceptionStats{}
-	s.history = nil
-}
-
-// Record adds one sample.
+// Record adds one sample. Its duration is counted exactly in TotalTime,
+// Min and Max (a negative one as zero) and in the histograms in
+// microseconds, clamped into 1 µs .. 1 h: no sample is ever dropped. It
+// then fires the runner's Request event, if it has listeners.
 func (s *Stats) Record(sm Sample) {
-	s.record(sm)
+	d := max(sm.Duration, 0)
+	us := statsMicros(d)
+	var errText string
+	var now time.Time
+	if sm.Err != nil {
+		errText = sm.Err.Error()
+		now = time.Now()
+	}
+	sh := s.rec.acquire()
+	sh.mu.Lock()
+	sh.record(&sm, d, us, errText, now)
+	sh.mu.Unlock()
+	s.rec.release(sh)
 	if h := s.requestHook; h != nil && h.Active() {
 		h.Fire(sm)
 	}
 }
 
-func (s *Stats) record(sm Sample) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := entryKey{sm.Type, sm.Name}
-	e := s.entries[k]
-	if e == nil {
-		e = newEntry(sm.Type, sm.Name)
-		s.entries[k] = e
-	}
-	us := min(max(sm.Duration.Microseconds(), histLowest), histHighest)
-	for _, x := range []*EntryStats{e, s.total} {
-		if x.Requests == 0 || sm.Duration < x.Min {
-			x.Min = sm.Duration
-		}
-		x.Max = max(x.Max, sm.Duration)
-		x.Requests++
-		x.TotalTime += sm.Duration
-		x.ContentBytes += sm.Size
-		_ = x.hist.RecordValue(us)
-		if sm.Err != nil {
-			x.Failures++
-		}
-	}
-	if sm.Err != nil {
-		now := time.Now()
-		fk := failKey{sm.Type, sm.Name, sm.Err.Error()}
-		f := s.fails[fk]
-		if f == nil {
-			f = &FailureStats{Type: sm.Type, Name: sm.Name, Error: fk.err, FirstSeen: now}
-			s.fails[fk] = f
-		}
-		f.Occurrences++
-		f.LastSeen = now
-	}
-}
-
 // RecordException adds an error or panic raised by user code.
 func (s *Stats) RecordException(msg, traceback string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := excKey{msg, traceback}
-	e := s.excs[k]
-	if e == nil {
-		e = &ExceptionStats{Message: msg, Traceback: traceback, Nodes: []string{s.node}}
-		s.excs[k] = e
+	s.excMu.Lock()
+	defer s.excMu.Unlock()
+	statsCountException(s.excs, msg, traceback, s.node)
+	if s.excOn {
+		statsCountException(s.excDel, msg, traceback, s.node)
 	}
-	e.Count++
 }
 
-// Tick closes one stats interval (call it about once a second): it
-// updates the current window and appends a history point with users.
+func statsCountException(m map[statsExcKey]*ExceptionStats, msg, tb, node string) {
+	k := statsExcKey{msg, tb}
+	x := m[k]
+	if x == nil {
+		x = &ExceptionStats{Message: msg, Traceback: tb, Nodes: []string{node}}
+		m[k] = x
+	}
+	x.Count++
+}
+
+// drainLocked moves what the shards recorded into the cumulative view
+// (and the pending delta), or discards it if keep is false. Each shard
+// entry is locked only while it is merged, so recording goroutines wait
+// at most for one entry. Shard entries idle for statsShardIdle are
+// dropped, so rows no longer recorded stop holding dense histograms.
+// Call with s.mu held.
+func (s *Stats) drainLocked(keep bool) {
+	now := time.Now()
+	slot := s.tick % statsWindowTicks
+	for _, sh := range s.rec.all() {
+		sh.mu.Lock()
+		s.pending = s.pending[:0]
+		for k, e := range sh.entries {
+			switch {
+			case e.c.requests > 0:
+				e.active = now
+				s.pending = append(s.pending, e)
+			case e.active.IsZero():
+				e.active = now
+			case now.Sub(e.active) >= statsShardIdle:
+				delete(sh.entries, k) // give its dense histogram back
+			}
+		}
+		fails := sh.fails
+		if len(fails) > 0 {
+			sh.fails = map[statsFailKey]*statsShardFailure{}
+		}
+		sh.mu.Unlock()
+
+		for _, e := range s.pending {
+			sh.mu.Lock()
+			c := e.c
+			if c.requests > 0 {
+				s.scratch.Reset()
+				s.scratch.MergeFrom(e.hist)
+				e.hist.Reset()
+				e.c = statsCounts{}
+			}
+			sh.mu.Unlock()
+			if keep && c.requests > 0 {
+				s.addLocked(e.key, c, s.scratch, slot)
+			}
+		}
+		if !keep {
+			continue
+		}
+		for k, f := range fails {
+			fs := FailureStats{Type: k.typ, Name: k.name, Error: k.err, Occurrences: f.n, FirstSeen: f.first, LastSeen: f.last}
+			s.addFailureLocked(k, fs)
+		}
+	}
+	clear(s.pending)
+}
+
+// addLocked merges counters and their histogram into row k, the total,
+// the window slot (if >= 0) and the pending delta.
+func (s *Stats) addLocked(k statsRowKey, c statsCounts, h *hdr.PackedHistogram, slot int) {
+	r := s.rows[k]
+	if r == nil {
+		r = newStatsRow(k.typ, k.name)
+		s.rows[k] = r
+	}
+	r.add(c, h, slot)
+	s.total.add(c, h, slot)
+	if d := s.delta; d != nil {
+		dr := d.rows[k]
+		if dr == nil {
+			dr = newStatsRow(k.typ, k.name)
+			d.rows[k] = dr
+		}
+		dr.add(c, h, -1)
+		d.total.add(c, h, -1)
+	}
+}
+
+func (s *Stats) addFailureLocked(k statsFailKey, f FailureStats) {
+	statsAddFailure(s.fails, k, f)
+	if s.delta != nil {
+		statsAddFailure(s.delta.fails, k, f)
+	}
+}
+
+func statsAddFailure(m map[statsFailKey]*FailureStats, k statsFailKey, f FailureStats) {
+	if cur := m[k]; cur != nil {
+		cur.add(f)
+		return
+	}
+	m[k] = &f
+}
+
+// windowStartLocked returns when the oldest slot of the current window
+// opened.
+func (s *Stats) windowStartLocked() time.Time {
+	return s.opened[max(0, s.tick-statsWindowTicks+1)%statsWindowTicks]
+}
+
+// Tick closes one interval of the current window (call it about once a
+// second; StatsInterval in the runner) and appends a history point with
+// the Aggregated row's current rates and percentiles and the given
+// number of users.
 func (s *Stats) Tick(users int) {
-	snap := s.Snapshot()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := snap.Total
-	s.history = append(s.history, HistoryPoint{Time: snap.Time, Users: users, Requests: t.Requests, Failures: t.Failures,
-		P50: t.Percentile(0.5), P95: t.Percentile(0.95), P99: t.Percentile(0.99), AvgTime: t.Mean()})
+	s.drainLocked(true)
+	now := time.Now()
+	t := s.total.entry(now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds())
+	s.history = append(s.history, HistoryPoint{Time: now, Users: users,
+		CurrentRPS: t.CurrentRPS, CurrentFailPerSec: t.CurrentFailPerSec,
+		P50: t.CurrentPercentile(0.5), P95: t.CurrentPercentile(0.95), P99: t.CurrentPercentile(0.99),
+		AvgTime: t.Mean(), Requests: t.Requests, Failures: t.Failures})
+	s.tick++
+	slot := s.tick % statsWindowTicks
+	s.opened[slot] = now
+	for _, r := range s.rows {
+		r.resetSlot(slot)
+	}
+	s.total.resetSlot(slot)
 }
 
-// Reset empties the statistics and starts a new period now.
+// Reset empties the statistics and starts a new period now: samples
+// recorded before the call, failures, exceptions, history and the
+// pending delta are discarded. Rows are kept with zero counts, as in
+// Locust, so tables keep their lines.
 func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.resetLocked(time.Now())
+	s.drainLocked(false)
+	now := time.Now()
+	s.start = now
+	for _, r := range s.rows {
+		r.reset()
+	}
+	s.total.reset()
+	clear(s.fails)
+	s.history = nil
+	s.tick = 0
+	s.opened = [statsWindowTicks]time.Time{now}
+	if s.delta != nil {
+		s.delta = newStatsDelta(now)
+	}
+	s.excMu.Lock()
+	defer s.excMu.Unlock()
+	clear(s.excs)
+	if s.excOn {
+		clear(s.excDel)
+	}
 }
 
-func cloneEntry(e *EntryStats) *EntryStats {
-	c := *e
-	c.hist = e.hist.Clone()
-	c.current = e.current.Clone()
-	return &c
-}
-
-// Snapshot returns the statistics as they are now.
+// Snapshot returns the statistics as they are now, including every
+// sample whose Record returned before the call. The snapshot shares
+// nothing that the engine changes later.
 func (s *Stats) Snapshot() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.drainLocked(true)
 	now := time.Now()
-	snap := &Snapshot{Start: s.start, Time: now, Total: cloneEntry(s.total), History: slices.Clone(s.history)}
-	for _, e := range s.entries {
-		snap.Entries = append(snap.Entries, cloneEntry(e))
+	el, span := now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds()
+	// History only grows by appending: the capped slice never sees later
+	// points, and Reset starts a new array.
+	snap := &Snapshot{Start: s.start, Time: now, Total: s.total.entry(el, span),
+		History: s.history[:len(s.history):len(s.history)]}
+	snap.Entries = make([]*EntryStats, 0, len(s.rows))
+	for _, r := range s.rows {
+		snap.Entries = append(snap.Entries, r.entry(el, span))
 	}
-	slices.SortFunc(snap.Entries, func(a, b *EntryStats) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Type, b.Type))
-	})
-	el := now.Sub(s.start).Seconds()
-	for _, e := range append(slices.Clone(snap.Entries), snap.Total) {
-		if el > 0 {
-			e.TotalRPS = float64(e.Requests) / el
-			e.TotalFailPerSec = float64(e.Failures) / el
-		}
-	}
-	for _, f := range s.fails {
-		snap.Failures = append(snap.Failures, *f)
-	}
-	for _, e := range s.excs {
-		c := *e
-		c.Nodes = slices.Clone(e.Nodes)
-		snap.Exceptions = append(snap.Exceptions, c)
-	}
+	statsSortEntries(snap.Entries)
+	snap.Failures = statsFailureList(s.fails)
+	s.excMu.Lock()
+	snap.Exceptions = statsExceptionList(s.excs)
+	s.excMu.Unlock()
 	return snap
 }
 
-// Percentile returns the duration below which a fraction q (0..1) of the
-// samples fall; q is clamped into [0, 1]. Zero without samples.
-func (e *EntryStats) Percentile(q float64) time.Duration {
-	if e.hist == nil || e.hist.TotalCount() == 0 {
-		return 0
+func statsFailureList(m map[statsFailKey]*FailureStats) []FailureStats {
+	out := make([]FailureStats, 0, len(m))
+	for _, f := range m {
+		out = append(out, *f)
 	}
-	q = min(max(q, 0), 1)
-	return time.Duration(e.hist.ValueAtPercentile(q*100)) * time.Microsecond
+	statsSortFailures(out)
+	return out
 }
 
-// Mean returns the exact mean duration, zero without samples.
-func (e *EntryStats) Mean() time.Duration {
-	if e.Requests == 0 {
-		return 0
+func statsExceptionList(m map[statsExcKey]*ExceptionStats) []ExceptionStats {
+	out := make([]ExceptionStats, 0, len(m))
+	for _, x := range m {
+		c := *x
+		c.Nodes = append([]string(nil), x.Nodes...)
+		out = append(out, c)
 	}
-	return e.TotalTime / time.Duration(e.Requests)
+	statsSortExceptions(out)
+	return out
+}
+
+// Delta returns exactly what was recorded (or added) since the previous
+// Delta call, or since the start or last Reset for the first call: rows
+// with their counts and histograms, the Aggregated total, failures and
+// exceptions. Its Start is the beginning of that period and its Time
+// now; it has no current rates and no history. A worker sends deltas to
+// its master, which passes each to [Stats.Add]: the master then holds
+// exactly the statistics of one process that recorded every sample.
+func (s *Stats) Delta() *Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drainLocked(true)
+	now := time.Now()
+	d := &Snapshot{Time: now}
+	if s.delta == nil {
+		// First call: everything so far is the delta.
+		d.Start = s.start
+		el := now.Sub(d.Start).Seconds()
+		for _, r := range s.rows {
+			if r.c.requests > 0 {
+				d.Entries = append(d.Entries, statsDeltaEntry(r, el))
+			}
+		}
+		d.Total = statsDeltaEntry(s.total, el)
+		d.Failures = statsFailureList(s.fails)
+	} else {
+		pd := s.delta
+		d.Start = pd.start
+		el := now.Sub(d.Start).Seconds()
+		for _, r := range pd.rows {
+			d.Entries = append(d.Entries, statsDeltaEntry(r, el))
+		}
+		d.Total = statsDeltaEntry(pd.total, el)
+		d.Failures = statsFailureList(pd.fails)
+	}
+	s.delta = newStatsDelta(now)
+	statsSortEntries(d.Entries)
+
+	s.excMu.Lock()
+	defer s.excMu.Unlock()
+	if s.excOn {
+		d.Exceptions = statsExceptionList(s.excDel)
+		clear(s.excDel)
+	} else {
+		d.Exceptions = statsExceptionList(s.excs)
+		s.excOn, s.excDel = true, map[statsExcKey]*ExceptionStats{}
+	}
+	return d
+}
+
+// statsDeltaEntry returns the row's counts and histogram, without
+// current rates.
+func statsDeltaEntry(r *statsRow, el float64) *EntryStats {
+	e := &EntryStats{Type: r.key.typ, Name: r.key.name, Requests: r.c.requests, Failures: r.c.failures,
+		TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
+	e.setTotalRates(el)
+	return e
+}
+
+// Add merges a snapshot, normally a worker's [Stats.Delta], into these
+// statistics, as if its samples had been recorded here now: rows (their
+// counts, exact min/max and histograms; the Aggregated total follows
+// from them), failures and exceptions (nodes united). A nil d adds
+// nothing. Add-ing a cumulative [Stats.Snapshot] instead of deltas
+// counts its samples again on every call.
+func (s *Stats) Add(d *Snapshot) {
+	if d == nil {
+		return
+	}
+	s.mu.Lock()
+	slot := s.tick % statsWindowTicks
+	for _, e := range d.Entries {
+		if e == nil || e.Requests == 0 {
+			continue
+		}
+		c := statsCounts{requests: e.Requests, failures: e.Failures, content: e.ContentBytes,
+			totalTime: e.TotalTime, min: e.Min, max: e.Max}
+		h := e.hist
+		if h == nil { // a snapshot built by hand: counts without a distribution
+			h = newStatsPacked()
+		}
+		s.addLocked(statsRowKey{e.Type, e.Name}, c, h, slot)
+	}
+	for _, f := range d.Failures {
+		s.addFailureLocked(statsFailKey{f.Type, f.Name, f.Error}, f)
+	}
+	s.mu.Unlock()
+
+	s.excMu.Lock()
+	defer s.excMu.Unlock()
+	for _, x := range d.Exceptions {
+		statsAddException(s.excs, x)
+		if s.excOn {
+			statsAddException(s.excDel, x)
+		}
+	}
+}
+
+func statsAddException(m map[statsExcKey]*ExceptionStats, x ExceptionStats) {
+	k := statsExcKey{x.Message, x.Traceback}
+	if cur := m[k]; cur != nil {
+		cur.add(x)
+		return
+	}
+	x.Nodes = append([]string(nil), x.Nodes...)
+	m[k] = &x
 }

@@ -1,0 +1,177 @@
+package locust
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// The recording side of Stats: a bounded set of shards, each with its own
+// mutex, so that recording goroutines rarely meet on a lock. A sync.Pool
+// of shard pointers gives P affinity: a goroutine takes the shard its P
+// last used, records under that shard's mutex and puts it back. Every
+// shard is also kept in a permanent list, so that nothing is lost when
+// the GC empties the pool; when the pool is empty and the list is full
+// (GOMAXPROCS shards), an existing shard is taken round-robin.
+//
+// Memory is one dense histogram (~190 KB) per shard and (Type, Name)
+// recorded on it in the last minute: it depends on GOMAXPROCS and the
+// number of active rows, never on the number of users or samples.
+
+// statsRowKey identifies a row of the statistics.
+type statsRowKey struct{ typ, name string }
+
+// statsFailKey identifies a failure group.
+type statsFailKey struct{ typ, name, err string }
+
+// statsExcKey identifies an exception group.
+type statsExcKey struct{ msg, tb string }
+
+// statsCounts are the exact counters of a row, or of a part of it.
+type statsCounts struct {
+	requests, failures, content int64
+	totalTime, min, max         time.Duration
+}
+
+// add counts one sample of duration d (>= 0).
+func (c *statsCounts) add(d time.Duration, size int64, failed bool) {
+	if c.requests == 0 || d < c.min {
+		c.min = d
+	}
+	c.max = max(c.max, d)
+	c.requests++
+	c.totalTime += d
+	c.content += size
+	if failed {
+		c.failures++
+	}
+}
+
+// merge adds the counters of o.
+func (c *statsCounts) merge(o statsCounts) {
+	if o.requests == 0 {
+		return
+	}
+	if c.requests == 0 || o.min < c.min {
+		c.min = o.min
+	}
+	c.max = max(c.max, o.max)
+	c.requests += o.requests
+	c.failures += o.failures
+	c.content += o.content
+	c.totalTime += o.totalTime
+}
+
+// statsShardEntry holds what one shard recorded for one row since the
+// last drain.
+type statsShardEntry struct {
+	key    statsRowKey
+	c      statsCounts
+	hist   *hdr.Histogram // dense, µs
+	active time.Time      // last drain that found samples; guarded by the Stats' mu
+}
+
+// statsShardIdle is how long a shard entry may go without samples before
+// a drain drops it and its dense histogram.
+const statsShardIdle = time.Minute
+
+// statsShardFailure is a failure group recorded on a shard since the
+// last drain.
+type statsShardFailure struct {
+	n           int64
+	first, last time.Time
+}
+
+// statsShard is one recording shard. Its fields are guarded by mu.
+type statsShard struct {
+	mu      sync.Mutex
+	entries map[statsRowKey]*statsShardEntry
+	fails   map[statsFailKey]*statsShardFailure
+	_       [64]byte // keep neighbouring shards' mutexes off this cache line
+}
+
+func newStatsShard() *statsShard {
+	return &statsShard{
+		entries: map[statsRowKey]*statsShardEntry{},
+		fails:   map[statsFailKey]*statsShardFailure{},
+	}
+}
+
+// record adds one sample; us is the clamped histogram value, d >= 0.
+// errText and now are only set for failures. Call with mu held.
+func (sh *statsShard) record(sm *Sample, d time.Duration, us int64, errText string, now time.Time) {
+	k := statsRowKey{sm.Type, sm.Name}
+	e := sh.entries[k]
+	if e == nil {
+		e = &statsShardEntry{key: k, hist: hdr.New(histLowest, histHighest, histDigits)}
+		sh.entries[k] = e
+	}
+	e.c.add(d, sm.Size, sm.Err != nil)
+	_ = e.hist.RecordValue(us) // us is within range: never fails
+	if sm.Err == nil {
+		return
+	}
+	fk := statsFailKey{sm.Type, sm.Name, errText}
+	f := sh.fails[fk]
+	if f == nil {
+		f = &statsShardFailure{first: now}
+		sh.fails[fk] = f
+	}
+	f.n++
+	if now.Before(f.first) {
+		f.first = now
+	}
+	if now.After(f.last) {
+		f.last = now
+	}
+}
+
+// statsRecorder hands out shards.
+type statsRecorder struct {
+	pool   sync.Pool // *statsShard, P-affine cache
+	mu     sync.Mutex
+	shards atomic.Pointer[[]*statsShard] // every shard; grown under mu
+	next   atomic.Uint32
+}
+
+// acquire returns a shard to record into; give it back with release.
+func (r *statsRecorder) acquire() *statsShard {
+	if sh, ok := r.pool.Get().(*statsShard); ok {
+		return sh
+	}
+	return r.fallback()
+}
+
+func (r *statsRecorder) release(sh *statsShard) { r.pool.Put(sh) }
+
+// fallback creates a shard while there are fewer than GOMAXPROCS, else
+// returns an existing one round-robin.
+func (r *statsRecorder) fallback() *statsShard {
+	if cur := r.shards.Load(); cur != nil && len(*cur) >= max(runtime.GOMAXPROCS(0), 1) {
+		return (*cur)[int(r.next.Add(1)%uint32(len(*cur)))]
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var next []*statsShard
+	if cur := r.shards.Load(); cur != nil {
+		if len(*cur) >= max(runtime.GOMAXPROCS(0), 1) {
+			return (*cur)[int(r.next.Add(1)%uint32(len(*cur)))]
+		}
+		next = append(next, *cur...)
+	}
+	sh := newStatsShard()
+	next = append(next, sh)
+	r.shards.Store(&next)
+	return sh
+}
+
+// all returns every shard created so far.
+func (r *statsRecorder) all() []*statsShard {
+	if cur := r.shards.Load(); cur != nil {
+		return *cur
+	}
+	return nil
+}
