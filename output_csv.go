@@ -141,7 +141,7 @@ func (c *csvWriter) update(s *Snapshot, users int) error {
 
 // close rewrites the stats, failures and exceptions files from final (if
 // not nil), appends its history batch unless one was already written in
-// the same second, flushes and closes the files. Only the first call has
+// the same second or later, flushes and closes the files. Only the first call has
 // an effect; later ones return nil.
 func (c *csvWriter) close(final *Snapshot, users int) error {
 	c.mu.Lock()
@@ -152,7 +152,7 @@ func (c *csvWriter) close(final *Snapshot, users int) error {
 	c.closed = true
 	var err error
 	if final != nil {
-		err = c.writeLocked(final, users, final.Time.Unix() != c.lastHist)
+		err = c.writeLocked(final, users, final.Time.Unix() > c.lastHist)
 	}
 	if cerr := c.history.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("failed to close CSV file %s: %w", c.history.Name(), cerr)
