@@ -143,7 +143,7 @@ func TestOutputCSVValues(t *testing.T) {
 		"GET /never": {"Request Count": "0", "Median Response Time": "0", "Average Response Time": "0.0",
 			"Min Response Time": "0", "Max Response Time": "0", "Average Content Size": "0", "Requests/s": "0.0",
 			"50%": "N/A", "100%": "N/A"},
-		" Aggregated": {"Request Count": "108", "Failure Count": "11"},
+		" Aggregated":          {"Request Count": "108", "Failure Count": "11"},
 		"websocket chat\nsend": {"Request Count": "1"},
 	} {
 		r, ok := byName[key]
@@ -330,4 +330,3 @@ func BenchmarkOutputCSVUpdate(b *testing.B) {
 		}
 	}
 }
-
