@@ -134,7 +134,7 @@ func writePercentileTable(w io.Writer, s *Snapshot, nameWidth int) error {
 			if i == 0 {
 				cw = 8
 			}
-			fmt.Fprintf(&b, " %*d", cw, consoleMS(e.Percentile(q)))
+			fmt.Fprintf(&b, " %*d", cw, consoleMS(outputPercentile(e, q)))
 		}
 		fmt.Fprintf(&b, " %6d\n", e.Requests)
 	}
@@ -268,12 +268,20 @@ func outputFailRatio(e *EntryStats) float64 {
 	return 0
 }
 
-// outputMedian returns the median duration, zero without requests.
-func outputMedian(e *EntryStats) time.Duration {
+// outputPercentile returns the duration of quantile q (0..1) of e, zero
+// without requests. It is clamped into the exact [Min, Max] range: the
+// histogram's buckets would otherwise report, say, a 100% of 100.031 ms
+// for a maximum of exactly 100 ms.
+func outputPercentile(e *EntryStats, q float64) time.Duration {
 	if e.Requests == 0 {
 		return 0
 	}
-	return e.Percentile(0.5)
+	return min(max(e.Percentile(q), e.Min), e.Max)
+}
+
+// outputMedian returns the median duration, zero without requests.
+func outputMedian(e *EntryStats) time.Duration {
+	return outputPercentile(e, 0.5)
 }
 
 // outputMin returns the shortest duration, zero without requests.

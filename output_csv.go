@@ -263,7 +263,7 @@ func csvAppendPercentiles(r []string, e *EntryStats, current bool) []string {
 		}
 		return r
 	}
-	pct := e.Percentile
+	pct := func(q float64) time.Duration { return outputPercentile(e, q) }
 	if cp, ok := any(e).(csvCurrentPercentiler); current && ok {
 		pct = cp.CurrentPercentile
 	}

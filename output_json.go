@@ -1,34 +1,8 @@
 package locust
 
 // JSON output (--json): the final statistics as one JSON object, for
-// scripts. The schema is documented field by field in docs/json-schema.md;
-// in short:
-//
-//	{
-//	  "schema_version": 1,
-//	  "start_time": "2026-01-02T15:04:05.000000Z",   // UTC, µs
-//	  "end_time":   "2026-01-02T15:05:05.000000Z",
-//	  "duration_s": 60,                              // seconds, µs precision
-//	  "users": 10,                                   // running at the end
-//	  "entries": [ENTRY, ...],                       // sorted by name, then type
-//	  "total": ENTRY,                                // the Aggregated row
-//	  "failures": [{"type", "name", "error", "occurrences", "first_seen", "last_seen"}, ...],
-//	  "exceptions": [{"count", "message", "traceback", "nodes"}, ...]
-//	}
-//
-// where ENTRY is
-//
-//	{"type", "name", "num_requests", "num_failures", "fail_ratio",
-//	 "avg_response_time_ms", "min_response_time_ms", "max_response_time_ms",
-//	 "median_response_time_ms", "total_content_length", "avg_content_length",
-//	 "total_rps", "total_fail_per_sec", "current_rps", "current_fail_per_sec",
-//	 "response_time_percentiles_ms": {"50": ..., "66": ..., ..., "99.99": ..., "100": ...}}
-//
-// Durations are milliseconds as floats rounded to the microsecond; they
-// are 0 in rows without requests. Keys always appear, in this order;
-// lists are [] when empty. Locust's own --json prints its internal
-// per-entry state instead (raw histograms, no Aggregated row); this
-// format is meant to be read rather than merged.
+// scripts. See writeJSON for the schema in short, docs/json-schema.md for
+// every field with its type, unit and meaning.
 
 import (
 	"bytes"
@@ -117,8 +91,35 @@ func (p jsonPercentiles) MarshalJSON() ([]byte, error) {
 }
 
 // writeJSON writes the final statistics s, with users running at the
-// end, to w as one indented JSON object followed by a newline (see the
-// file comment and docs/json-schema.md for the schema).
+// end, to w as one JSON object (indented, followed by a newline):
+//
+//	{
+//	  "schema_version": 1,
+//	  "start_time": "2026-01-02T15:04:05.000000Z",   // UTC, µs
+//	  "end_time":   "2026-01-02T15:05:05.000000Z",
+//	  "duration_s": 60,                              // seconds, µs precision
+//	  "users": 10,                                   // running at the end
+//	  "entries": [ENTRY, ...],                       // sorted by name, then type
+//	  "total": ENTRY,                                // the Aggregated row
+//	  "failures": [{"type", "name", "error", "occurrences", "first_seen", "last_seen"}, ...],
+//	  "exceptions": [{"count", "message", "traceback", "nodes"}, ...]
+//	}
+//
+// where ENTRY is
+//
+//	{"type", "name", "num_requests", "num_failures", "fail_ratio",
+//	 "avg_response_time_ms", "min_response_time_ms", "max_response_time_ms",
+//	 "median_response_time_ms", "total_content_length", "avg_content_length",
+//	 "total_rps", "total_fail_per_sec", "current_rps", "current_fail_per_sec",
+//	 "response_time_percentiles_ms": {"50": ..., "66": ..., ..., "99.99": ..., "100": ...}}
+//
+// Durations are milliseconds as floats rounded to the microsecond, 0 in
+// rows without requests; percentiles (those of [Percentiles]) are clamped
+// into the exact [min, max] range. Keys always appear, in this order;
+// lists are [] when empty; failures and exceptions are most frequent
+// first. Locust's own --json prints its internal per-entry state instead
+// (raw histograms, no Aggregated row); this format carries the computed
+// figures and is meant to be read rather than merged.
 func writeJSON(w io.Writer, s *Snapshot, users int) error {
 	labels := make([]string, len(Percentiles))
 	for i, q := range Percentiles {
@@ -184,9 +185,9 @@ func jsonNewEntry(e *EntryStats, labels []string) jsonEntry {
 		j.AvgResponseTimeMS = jsonMS(e.Mean())
 		j.MinResponseTimeMS = jsonMS(e.Min)
 		j.MaxResponseTimeMS = jsonMS(e.Max)
-		j.MedianResponseTimeMS = jsonMS(e.Percentile(0.5))
+		j.MedianResponseTimeMS = jsonMS(outputMedian(e))
 		for i, q := range Percentiles {
-			j.Percentiles.ms[i] = jsonMS(e.Percentile(q))
+			j.Percentiles.ms[i] = jsonMS(outputPercentile(e, q))
 		}
 	}
 	return j
