@@ -2,6 +2,7 @@ package locust
 
 import (
 	"bytes"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -136,5 +137,14 @@ func TestOutputConsoleEmpty(t *testing.T) {
 	}
 	if err := writeExceptionReport(&b, s); err != nil || b.Len() != 0 {
 		t.Errorf("exception report without exceptions = %q, %v; want nothing", b.String(), err)
+	}
+}
+
+func BenchmarkOutputConsoleTables(b *testing.B) {
+	s := outputBenchSnapshot()
+	b.ReportAllocs()
+	for b.Loop() {
+		writeStatsTable(io.Discard, s, true, 80)
+		writePercentileTable(io.Discard, s, 80)
 	}
 }

@@ -311,13 +311,7 @@ func TestOutputCSVDirPrefix(t *testing.T) {
 }
 
 func BenchmarkOutputCSVUpdate(b *testing.B) {
-	st := NewStats("local")
-	for i := range 100 {
-		for j := range 100 {
-			st.Record(Sample{Type: "GET", Name: "/item/" + string(rune('a'+i%26)) + strings.Repeat("x", i), Duration: time.Duration(j+1) * time.Millisecond})
-		}
-	}
-	s := st.Snapshot()
+	s := outputBenchSnapshot()
 	c, err := newCSVWriter(filepath.Join(b.TempDir(), "run"), true)
 	if err != nil {
 		b.Fatal(err)

@@ -3,9 +3,11 @@ package locust
 import (
 	"cmp"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -115,4 +117,16 @@ func outputTestSnapshot(t *testing.T) *Snapshot {
 		s.History[i].Time = outputT0.Add(time.Duration(i+1) * time.Second)
 	}
 	return s
+}
+
+// outputBenchSnapshot returns a snapshot of 100 rows of 100 samples each.
+func outputBenchSnapshot() *Snapshot {
+	st := NewStats("local")
+	for i := range 100 {
+		name := fmt.Sprintf("/items/%03d/%s", i, strings.Repeat("x", i%40))
+		for j := range 100 {
+			st.Record(Sample{Type: "GET", Name: name, Duration: time.Duration(j+1) * time.Millisecond, Size: 512})
+		}
+	}
+	return st.Snapshot()
 }

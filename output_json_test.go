@@ -3,6 +3,7 @@ package locust
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -169,6 +170,16 @@ func TestOutputPercentileLabel(t *testing.T) {
 	}{{0.5, "50"}, {0.95, "95"}, {0.999, "99.9"}, {0.9999, "99.99"}, {1, "100"}, {0.29, "29.0"}, {0.12345678, "12.345678"}} {
 		if got := outputPercentileLabel(c.q); got != c.want {
 			t.Errorf("outputPercentileLabel(%v) = %q, want %q", c.q, got, c.want)
+		}
+	}
+}
+
+func BenchmarkOutputJSON(b *testing.B) {
+	s := outputBenchSnapshot()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := writeJSON(io.Discard, s, 10); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
