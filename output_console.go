@@ -1,0 +1,349 @@
+package locust
+
+// Console output: the tables that Locust prints in headless mode (the
+// periodic stats table, the final summary, the percentile table and the
+// error report), with the same columns, widths and separators, so that
+// people used to reading Locust's console read ours the same way.
+//
+// Differences from Locust, on purpose:
+//   - durations are rounded to the nearest millisecond (Locust truncates);
+//   - names longer than the name column are shortened in the middle with
+//     "..." (Locust lets them push the other columns to the right), and
+//     types longer than the type column are cut;
+//   - control characters in names and error texts (which come from user
+//     code and targets) are replaced, so they cannot break the table or
+//     drive the terminal;
+//   - the percentile table is computed from the full histogram of every
+//     sample, so its title does not say "approximated";
+//   - lines carry no trailing spaces.
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	// consoleTypeWidth is the width of the Type column (Locust's
+	// STATS_TYPE_WIDTH).
+	consoleTypeWidth = 8
+	// consoleDefaultNameWidth is the name width without a terminal, or
+	// the largest one with a wide terminal (Locust's STATS_NAME_WIDTH).
+	consoleDefaultNameWidth = 80
+	// consoleMinNameWidth keeps names readable in narrow terminals; the
+	// table is then wider than the terminal and wraps, as Locust's does.
+	consoleMinNameWidth = 20
+)
+
+// consoleTermCols returns the terminal width announced by the COLUMNS
+// environment variable, or 0 when it is unset or not a positive integer
+// (then [consoleNameWidth] uses the no-terminal default, as Locust does
+// when stdout is not a terminal).
+func consoleTermCols() int {
+	n, err := strconv.Atoi(strings.TrimSpace(os.Getenv("COLUMNS")))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// consoleNameWidth returns the name width for a terminal of termCols
+// columns, as Locust computes it: termCols-80 (so that the stats table
+// fills the terminal exactly), at most 80, at least 20; 80 when termCols
+// is zero or negative (no terminal or unknown width).
+//
+// The stats table's Name column is 4 characters narrower than this
+// width and the percentile table's is exactly this width, as in Locust.
+func consoleNameWidth(termCols int) int {
+	if termCols <= 0 {
+		return consoleDefaultNameWidth
+	}
+	return min(max(termCols-80, consoleMinNameWidth), consoleDefaultNameWidth)
+}
+
+// writeStatsTable writes Locust's request statistics table of s to w:
+// one row per entry, then the Aggregated row, then an empty line.
+// With current, the req/s and failures/s columns are the current rates
+// (the periodic table while running); otherwise they are the rates over
+// the whole run (the final summary). nameWidth comes from
+// [consoleNameWidth]; values below 8 are raised to 8.
+func writeStatsTable(w io.Writer, s *Snapshot, current bool, nameWidth int) error {
+	nw := max(nameWidth, consoleTypeWidth) - consoleTypeWidth + 4
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-*s %-*s %7s %12s |%7s %7s %7s%7s | %7s %11s\n", consoleTypeWidth, "Type", nw, "Name",
+		"# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s", "failures/s")
+	sep := consoleSeparator(consoleTypeWidth, nw, 7, 13, 7, 7, 7, 7, 8, 11)
+	b.WriteString(sep)
+	row := func(e *EntryStats) {
+		rps, fps := e.TotalRPS, e.TotalFailPerSec
+		if current {
+			rps, fps = e.CurrentRPS, e.CurrentFailPerSec
+		}
+		fails := fmt.Sprintf("%d(%.2f%%)", e.Failures, outputFailRatio(e)*100)
+		fmt.Fprintf(&b, "%-*s %-*s %7d %12s |%7d %7d %7d%7d | %7.2f %11.2f\n",
+			consoleTypeWidth, consoleCell(e.Type, consoleTypeWidth, false), nw, consoleCell(e.Name, nw, true),
+			e.Requests, fails, consoleMS(e.Mean()), consoleMS(outputMin(e)), consoleMS(e.Max),
+			consoleMS(outputMedian(e)), outputFinite(rps), outputFinite(fps))
+	}
+	for _, e := range s.Entries {
+		row(e)
+	}
+	b.WriteString(sep)
+	if s.Total != nil {
+		row(s.Total)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writePercentileTable writes Locust's response time percentile table
+// of s to w: the percentiles of [Percentiles] in milliseconds and the
+// request count, one row per entry with requests, then the Aggregated
+// row (if it has requests), then an empty line.
+func writePercentileTable(w io.Writer, s *Snapshot, nameWidth int) error {
+	nw := max(nameWidth, consoleTypeWidth)
+	var b strings.Builder
+	b.WriteString("Response time percentiles (ms, from every sample)\n")
+	fmt.Fprintf(&b, "%-*s %-*s", consoleTypeWidth, "Type", nw, "Name")
+	widths := []int{consoleTypeWidth, nw}
+	for i, q := range Percentiles {
+		cw := 6
+		if i == 0 {
+			cw = 8
+		}
+		widths = append(widths, cw)
+		fmt.Fprintf(&b, " %*s", cw, outputPercentileLabel(q)+"%")
+	}
+	widths = append(widths, 6)
+	fmt.Fprintf(&b, " %6s\n", "# reqs")
+	sep := consoleSeparator(widths...)
+	b.WriteString(sep)
+	row := func(e *EntryStats) {
+		fmt.Fprintf(&b, "%-*s %-*s", consoleTypeWidth, consoleCell(e.Type, consoleTypeWidth, false), nw, consoleCell(e.Name, nw, true))
+		for i, q := range Percentiles {
+			cw := 6
+			if i == 0 {
+				cw = 8
+			}
+			fmt.Fprintf(&b, " %*d", cw, consoleMS(outputPercentile(e, q)))
+		}
+		fmt.Fprintf(&b, " %6d\n", e.Requests)
+	}
+	for _, e := range s.Entries {
+		if e.Requests > 0 {
+			row(e)
+		}
+	}
+	b.WriteString(sep)
+	if s.Total != nil && s.Total.Requests > 0 {
+		row(s.Total)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeErrorReport writes Locust's error report of s to w: the failure
+// groups, most frequent first, as "# occurrences" and "TYPE name: error",
+// then an empty line. It writes nothing when there are no failures.
+// The separator spans the stats table's width for the terminal of
+// [consoleTermCols], as in Locust.
+func writeErrorReport(w io.Writer, s *Snapshot) error {
+	if len(s.Failures) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("Error report\n")
+	b.WriteString("# occurrences      Error\n")
+	sep := consoleSeparator(18, 80+consoleNameWidth(consoleTermCols())-19)
+	b.WriteString(sep)
+	for _, f := range outputSortedFailures(s.Failures) {
+		fmt.Fprintf(&b, "%-18d %s\n", f.Occurrences, consoleSanitize(f.Type+" "+f.Name+": "+f.Error))
+	}
+	b.WriteString(sep)
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeExceptionReport writes the errors and panics of user code in s to
+// w, most frequent first, as "# occurrences" and the message, then an
+// empty line; tracebacks are in the CSV and JSON outputs. It writes
+// nothing when there are none. Locust prints no such table; it follows
+// the error report's layout.
+func writeExceptionReport(w io.Writer, s *Snapshot) error {
+	if len(s.Exceptions) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("Exception report\n")
+	b.WriteString("# occurrences      Message\n")
+	sep := consoleSeparator(18, 80+consoleNameWidth(consoleTermCols())-19)
+	b.WriteString(sep)
+	for _, e := range outputSortedExceptions(s.Exceptions) {
+		fmt.Fprintf(&b, "%-18d %s\n", e.Count, consoleSanitize(e.Message))
+	}
+	b.WriteString(sep)
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// consoleSeparator returns a line of dashes, one run per column width,
+// joined by "|".
+func consoleSeparator(widths ...int) string {
+	var b strings.Builder
+	for i, n := range widths {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString(strings.Repeat("-", n))
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// consoleMS returns d in whole milliseconds, rounded to the nearest.
+func consoleMS(d time.Duration) int64 {
+	return int64(d.Round(time.Millisecond) / time.Millisecond)
+}
+
+// consoleCell returns s made safe for the terminal and at most width
+// runes long: shortened in the middle with "..." when middle is true
+// (names, which differ at both ends: "/api/v1/.../details"), else cut.
+func consoleCell(s string, width int, middle bool) string {
+	s = consoleSanitize(s)
+	n := utf8.RuneCountInString(s)
+	if n <= width {
+		return s
+	}
+	r := []rune(s)
+	if !middle || width < 5 {
+		return string(r[:width])
+	}
+	keep := width - 3
+	head := (keep + 1) / 2
+	return string(r[:head]) + "..." + string(r[n-(keep-head):])
+}
+
+// consoleSanitize replaces control characters, which could break the
+// table's lines or drive the terminal, with spaces (line breaks and
+// tabs) or U+FFFD (the others).
+func consoleSanitize(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
+// The helpers below derive Locust's computed columns from an entry; they
+// are shared by the console, CSV and JSON outputs.
+
+// outputFailRatio returns failures/requests as Locust does: 1 with
+// failures but no requests, 0 with neither.
+func outputFailRatio(e *EntryStats) float64 {
+	switch {
+	case e.Requests > 0:
+		return float64(e.Failures) / float64(e.Requests)
+	case e.Failures > 0:
+		return 1
+	}
+	return 0
+}
+
+// outputPercentile returns the duration of quantile q (0..1) of e, zero
+// without requests. It is clamped into the exact [Min, Max] range: the
+// histogram's buckets would otherwise report, say, a 100% of 100.031 ms
+// for a maximum of exactly 100 ms.
+func outputPercentile(e *EntryStats, q float64) time.Duration {
+	if e.Requests == 0 {
+		return 0
+	}
+	return min(max(e.Percentile(q), e.Min), e.Max)
+}
+
+// outputMedian returns the median duration, zero without requests.
+func outputMedian(e *EntryStats) time.Duration {
+	return outputPercentile(e, 0.5)
+}
+
+// outputMin returns the shortest duration, zero without requests.
+func outputMin(e *EntryStats) time.Duration {
+	if e.Requests == 0 {
+		return 0
+	}
+	return e.Min
+}
+
+// outputAvgSize returns the mean response size in bytes, zero without
+// requests.
+func outputAvgSize(e *EntryStats) float64 {
+	if e.Requests == 0 {
+		return 0
+	}
+	return float64(e.ContentBytes) / float64(e.Requests)
+}
+
+// outputFinite returns x, or 0 when x is NaN or infinite (which no
+// output format can show).
+func outputFinite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
+}
+
+// outputPercentileLabel returns the label of quantile q as Locust writes
+// it without the "%": "50", "99.9", "99.99", "100".
+func outputPercentileLabel(q float64) string {
+	p := q * 100
+	if p == math.Trunc(p) {
+		return strconv.FormatFloat(p, 'f', 0, 64)
+	}
+	p = math.Round(p*1e6) / 1e6
+	s := strconv.FormatFloat(p, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0" // Python prints the rounded float, e.g. "29.0"
+	}
+	return s
+}
+
+// outputSortedFailures returns the failures most frequent first, then by
+// name, type and error, so that every output lists them in the same,
+// reproducible order.
+func outputSortedFailures(fs []FailureStats) []FailureStats {
+	fs = slices.Clone(fs)
+	slices.SortStableFunc(fs, func(a, b FailureStats) int {
+		return cmp.Or(cmp.Compare(b.Occurrences, a.Occurrences), cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.Type, b.Type), cmp.Compare(a.Error, b.Error))
+	})
+	return fs
+}
+
+// outputSortedExceptions returns the exceptions most frequent first, then
+// by message and traceback.
+func outputSortedExceptions(es []ExceptionStats) []ExceptionStats {
+	es = slices.Clone(es)
+	slices.SortStableFunc(es, func(a, b ExceptionStats) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Message, b.Message),
+			cmp.Compare(a.Traceback, b.Traceback))
+	})
+	return es
+}
