@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 const (
@@ -91,7 +92,7 @@ func (s *Set) PrintHelp(w io.Writer) {
 			note = "Options are read from environment variables, overridden by the command line. "
 		}
 		if s.defConf != "" {
-			note += "A config file has \"key = value\" lines where key is the long option name without the dashes (spawn-rate = 10, headless = true, tags = [a, b]). "
+			note += "A config file has \"key = value\" lines where key is the long option name without the dashes (" + nbsp("spawn-rate = 10") + ", " + nbsp("headless = true") + ", " + nbsp("tags = [a, b]") + "). "
 		}
 		if s.envPrefix != "" {
 			note += fmt.Sprintf("An environment variable is %s plus the long name in upper case with - replaced by _ (%sSPAWN_RATE).", s.envPrefix, s.envPrefix)
@@ -121,7 +122,7 @@ func helpEntry(b *strings.Builder, inv, usage string) {
 func wrapWords(text string, width int) []string {
 	var lines []string
 	var cur string
-	for _, w := range strings.Fields(text) {
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) && r != '\u00a0' }) {
 		switch {
 		case cur == "":
 			cur = w
@@ -135,8 +136,14 @@ func wrapWords(text string, width int) []string {
 	if cur != "" {
 		lines = append(lines, cur)
 	}
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, "\u00a0", " ")
+	}
 	return lines
 }
+
+// nbsp joins the words of s so that wrapWords keeps them on one line.
+func nbsp(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }
 
 func isZeroDefault(v string) bool {
 	switch v {
