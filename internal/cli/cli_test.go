@@ -233,6 +233,18 @@ func TestNamedConfigErrorLine(t *testing.T) {
 	}
 }
 
+func TestDefaultConfigUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "locust.conf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSet()
+	_, err := s.Parse(nil, envOf(nil), dir)
+	if !cli.IsUsage(err) || !strings.HasPrefix(err.Error(), `cannot read config file "locust.conf": `) {
+		t.Fatalf("got %T %v", err, err)
+	}
+}
+
 func TestNoPositional(t *testing.T) {
 	fs := flag.NewFlagSet("prog", flag.ContinueOnError)
 	s := cli.New(fs, "X_")

@@ -62,6 +62,10 @@ func (s *Set) Parse(args []string, getenv func(string) string, dir string) ([]st
 		path := filepath.Join(dir, s.defConf)
 		if _, err := os.Stat(path); err == nil {
 			if err := readConf(path, s.defConf); err != nil {
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					return nil, Usagef("cannot read config file %q: %v", s.defConf, pe.Err)
+				}
 				return nil, err
 			}
 		}
