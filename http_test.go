@@ -109,7 +109,7 @@ func newCountingServer(t *testing.T) *countingServer {
 	m.HandleFunc("/redirect-target", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "landed") })
 	m.HandleFunc("POST /json", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Content-Type") != "application/json" {
-			http.Error(w, "want JSON", 415)
+			http.Error(w, "want JSON", http.StatusUnsupportedMediaType)
 			return
 		}
 		var in map[string]any
@@ -172,14 +172,6 @@ func (cs *countingServer) finish() map[string]map[int]int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.counts
-}
-
-func (cs *countingServer) total(path string) int {
-	n := 0
-	for _, c := range cs.counts[path] {
-		n += c
-	}
-	return n
 }
 
 func newStatsCtx() (*locust.Stats, context.Context) {
