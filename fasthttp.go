@@ -331,6 +331,7 @@ func (c *FastHTTPClient) fastDo(req *fasthttp.Request, resp *fasthttp.Response, 
 			req.Header.SetMethod(http.MethodGet)
 			req.ResetBody()
 			req.Header.Del("Content-Type")
+			req.Header.Del("Content-Length") // else kept from the first hop
 		}
 		resp.Reset()
 	}

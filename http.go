@@ -270,9 +270,9 @@ func (c *HTTPClient) Do(ctx context.Context, method, path string, body []byte, o
 				req.Header.Set(o.key, o.value)
 			}
 		}
-		if h := req.Header.Get("Host"); h != "" {
-			req.Host = h
-		}
+	}
+	if h := req.Header["Host"]; len(h) > 0 {
+		req.Host = h[0] // net/http sends req.Host, never the header
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
