@@ -63,7 +63,8 @@ type testRun struct {
 type rampCmd struct {
 	users   int
 	rate    float64
-	classes []string // restrict to these classes (load shapes)
+	classes []string       // restrict to these classes (load shapes)
+	counts  map[string]int // absolute per-class targets (workers)
 	shape   LoadShape
 }
 
@@ -228,6 +229,27 @@ func (r *LocalRunner) Start(users int, rate float64) error {
 	return r.start(rampCmd{users: users, rate: rate})
 }
 
+// StartClasses starts a test, or changes the running one, with absolute
+// per-class user counts instead of a total shared by weight; a worker of a
+// distributed test receives its targets this way. Unknown class names are
+// an error.
+func (r *LocalRunner) StartClasses(counts map[string]int, rate float64) error {
+	if !validRate(rate) {
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", rate)
+	}
+	total := 0
+	for name, n := range counts {
+		if !slices.ContainsFunc(r.classes, func(c runClass) bool { return c.cc.name == name }) {
+			return fmt.Errorf("unknown user class %q", name)
+		}
+		if n < 0 {
+			return fmt.Errorf("user count of class %q is %d: allowed 0 or more", name, n)
+		}
+		total += n
+	}
+	return r.start(rampCmd{users: total, rate: rate, counts: counts})
+}
+
 // StartShape starts a test driven by shape, ticked about once a second.
 func (r *LocalRunner) StartShape(shape LoadShape) error {
 	if shape == nil {
@@ -349,6 +371,18 @@ func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	dc := make([]dispatch.Class, len(r.classes))
+	if c.counts != nil {
+		// Absolute targets: every class "fixed" at its count, spawned
+		// interleaved.
+		for i, rc := range r.classes {
+			dc[i] = dispatch.Class{Fixed: c.counts[rc.cc.name]}
+		}
+		p := &rampPlan{target: dispatch.Counts(dc, c.users), adds: dispatch.Additions(dc, c.users, r.counts)}
+		size, iv := dispatch.Batch(c.rate)
+		p.batch, p.interval = size, time.Duration(iv*float64(time.Second))
+		r.target = c.users
+		return p
+	}
 	for i, rc := range r.classes {
 		if len(c.classes) > 0 && !slices.Contains(c.classes, rc.cc.name) {
 			continue // weight 0, not fixed: never picked

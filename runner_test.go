@@ -573,3 +573,30 @@ func TestOnStartErrorStopsUser(t *testing.T) {
 type failStart struct{}
 
 func (failStart) OnStart(context.Context) error { return errors.New("no login") }
+
+// Absolute per-class targets, as a worker receives them.
+func TestStartClasses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var a, b tally
+		r := newRunner(t, locust.Config{Classes: []locust.UserClass{
+			counterClass("A", &a, locust.Constant(time.Hour)), counterClass("B", &b, locust.Constant(time.Hour))}})
+		if err := r.StartClasses(map[string]int{"A": 3, "B": 1}, 100); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := r.UserCounts(); got["A"] != 3 || got["B"] != 1 {
+			t.Errorf("counts %v, want A:3 B:1", got)
+		}
+		if err := r.StartClasses(map[string]int{"A": 1, "B": 2}, 100); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := r.UserCounts(); got["A"] != 1 || got["B"] != 2 {
+			t.Errorf("counts %v, want A:1 B:2", got)
+		}
+		if err := r.StartClasses(map[string]int{"Nope": 1}, 1); err == nil || !strings.Contains(err.Error(), `unknown user class "Nope"`) {
+			t.Errorf("error %v", err)
+		}
+		stop(t, r)
+	})
+}
