@@ -187,7 +187,7 @@ func (e *httpError) Unwrap() error { return e.err }
 // httpCleanError turns the error of a request into a recorded failure.
 func httpCleanError(ctx context.Context, err error, timeout time.Duration) error {
 	if cerr := ctx.Err(); cerr != nil {
-		return &httpError{msg: "request canceled: " + cerr.Error(), err: err}
+		return &httpError{msg: "request canceled: " + cerr.Error(), err: fmt.Errorf("%w: %w", cerr, err)}
 	}
 	inner := err
 	var ue *url.Error

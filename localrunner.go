@@ -51,7 +51,8 @@ type testRun struct {
 	stopOnce   sync.Once
 	iterDone   chan struct{}
 	iterOnce   sync.Once
-	iterations atomic.Int64
+	iterations atomic.Int64 // task runs reserved
+	completed  atomic.Int64 // reserved task runs finished
 	ended      chan struct{}
 	users      sync.WaitGroup
 	shared     sharedStore
@@ -454,7 +455,8 @@ func (r *LocalRunner) spawnLocked(t *testRun, c int) {
 	rc := &r.classes[c]
 	id := r.nextID
 	r.nextID++
-	ctx, cancel := context.WithCancel(t.ctx)
+	ctx, cancelCause := context.WithCancelCause(t.ctx)
+	cancel := func() { cancelCause(errUserStopped) }
 	u := &userRT{
 		r: r, t: t, class: rc, id: id, ctx: ctx, cancel: cancel,
 		stopCh:      make(chan struct{}),

@@ -2,8 +2,21 @@ package locust
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrAborted is the error recorded for a sample cut short because its user
+// was stopped (a ramp-down, the end of the test, or the stop timeout):
+// [Record] replaces a cancellation error with it. Such samples count as
+// failures in the statistics, so that every request the target saw is
+// accounted for, but they do not make [Run] exit with an error code:
+// the target did not fail. Config.StopTimeout (--stop-timeout) lets running
+// tasks finish instead.
+var ErrAborted = errors.New("aborted: the user was stopped during the request (see --stop-timeout)")
+
+// errUserStopped is the cancellation cause of a stopped user's context.
+var errUserStopped = errors.New("locust: user stopped")
 
 // Sample is one measured operation of any protocol: an HTTP request, a
 // gRPC call, a database query.
@@ -40,6 +53,9 @@ func StatsFrom(ctx context.Context) *Stats {
 // such a test it does nothing. It is safe for concurrent use and cheap
 // enough to call for every request.
 func Record(ctx context.Context, s Sample) {
+	if s.Err != nil && errors.Is(s.Err, context.Canceled) && errors.Is(context.Cause(ctx), errUserStopped) {
+		s.Err = ErrAborted
+	}
 	if st := StatsFrom(ctx); st != nil {
 		st.Record(s)
 	}

@@ -315,6 +315,9 @@ loop:
 	if interrupted {
 		reason = "interrupted"
 	}
+	if n := abortedCount(s); n > 0 {
+		log.Info("requests were aborted by the stop and are counted as failures; they do not change the exit code (--stop-timeout lets them finish)", "aborted", n)
+	}
 	log.Info("test ended", "reason", reason, "requests", s.Total.Requests, "failures", s.Total.Failures, "exceptions", len(s.Exceptions), "exit_code", code)
 	return code
 }
@@ -327,9 +330,21 @@ func (p *Program) stdout() io.Writer {
 }
 
 // exitCode is Locust's: --exit-code-on-error when anything failed.
+// Samples aborted by the stop itself are not failures of the target.
 func exitCode(o *options, s *Snapshot) int {
-	if s.Total.Failures > 0 || len(s.Exceptions) > 0 {
+	if s.Total.Failures-abortedCount(s) > 0 || len(s.Exceptions) > 0 {
 		return o.exitCodeOnError
 	}
 	return ExitOK
+}
+
+// abortedCount counts the samples recorded with ErrAborted.
+func abortedCount(s *Snapshot) int64 {
+	var n int64
+	for _, f := range s.Failures {
+		if f.Error == ErrAborted.Error() {
+			n += f.Occurrences
+		}
+	}
+	return n
 }

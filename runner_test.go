@@ -108,7 +108,6 @@ func TestRampDownStopsNewestFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
 		alive := map[int64]bool{}
-		type u struct{ id int64 }
 		class := &locust.Class[*idUser]{
 			Name: "A",
 			New:  func() *idUser { return &idUser{mu: &mu, alive: alive} },

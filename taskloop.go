@@ -310,6 +310,7 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 				return errStopped
 			}
 			err = l.runTask(t)
+			u.iterationDone()
 		}
 		switch {
 		case err == nil:

@@ -70,11 +70,16 @@ func (u *userRT) takeIteration() bool {
 	if limit <= 0 {
 		return true
 	}
-	n := u.t.iterations.Add(1)
-	if n >= limit {
+	return u.t.iterations.Add(1) <= limit
+}
+
+// iterationDone counts a finished task run under Config.Iterations; the
+// test ends when the last one has finished, so that no run is cut short.
+func (u *userRT) iterationDone() {
+	limit := u.r.cfg.Iterations
+	if limit > 0 && u.t.completed.Add(1) == limit {
 		u.t.iterationsReached()
 	}
-	return n <= limit
 }
 
 // iterationsExhausted reports whether Config.Iterations task runs have
