@@ -124,8 +124,8 @@ func ExampleLoadShape() {
 	step, _ := stages.Tick(90 * time.Second)
 	fmt.Println(step.Users, "users at 90s")
 	_, more := stages.Tick(4 * time.Minute)
-	fmt.Println("running at 4m:", more)
 	// Use it with locust.Config{Shape: stages} or locust.Program{Shape: stages}.
+	fmt.Println("running at 4m:", more)
 	// Output:
 	// 50 users at 90s
 	// running at 4m: false
