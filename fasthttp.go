@@ -219,6 +219,10 @@ func (c *FastHTTPClient) Do(ctx context.Context, method, path string, body []byt
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
 		return r
 	}
+	if err := Throttle(ctx); err != nil {
+		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
+		return r
+	}
 	start := time.Now()
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)

@@ -251,6 +251,10 @@ func (c *HTTPClient) Do(ctx context.Context, method, path string, body []byte, o
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
 		return r
 	}
+	if err := Throttle(ctx); err != nil {
+		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
+		return r
+	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)

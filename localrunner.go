@@ -34,6 +34,10 @@ type LocalRunner struct {
 	nextID int64
 	target int
 	test   *testRun // the current or last test
+
+	healthMu sync.Mutex
+	health   Health   // monitor.go
+	rolling  *thWatch // rolling and abort thresholds of the current test
 }
 
 // runClass is a compiled class and its index in LocalRunner.classes.
@@ -56,8 +60,12 @@ type testRun struct {
 	ended      chan struct{}
 	users      sync.WaitGroup
 	shared     sharedStore
-	reason     string // why the test ended; written before ended is closed
-	shaped     bool   // driven by a load shape; guarded by LocalRunner.mu
+	reason     string     // why the test ended; written before ended is closed
+	shaped     bool       // driven by a load shape; guarded by LocalRunner.mu
+	arrival    *arrivalRT // arrival-rate mode; set by the supervisor under LocalRunner.mu
+	abortReq   chan struct{}
+	abortOnce  sync.Once
+	abortWhy   string // written before abortReq is closed
 }
 
 // rampCmd asks the supervisor for a new target.
@@ -67,11 +75,20 @@ type rampCmd struct {
 	classes []string       // restrict to these classes (load shapes)
 	counts  map[string]int // absolute per-class targets (workers)
 	shape   LoadShape
+	arrival *Arrival // arrival-rate mode (StartArrival)
 }
 
 func (t *testRun) requestStop() { t.stopOnce.Do(func() { close(t.stopReq) }) }
 
 func (t *testRun) iterationsReached() { t.iterOnce.Do(func() { close(t.iterDone) }) }
+
+// abort stops the test early for the given reason (an abort rule).
+func (t *testRun) abort(why string) {
+	t.abortOnce.Do(func() {
+		t.abortWhy = why
+		close(t.abortReq)
+	})
+}
 
 // NewLocalRunner validates cfg and returns a runner in the ready state.
 // Errors name the field at fault and what is allowed.
@@ -120,7 +137,7 @@ func (c *Config) validate() error {
 	case c.StatsInterval < 0:
 		return fmt.Errorf("Config.StatsInterval is %v: allowed 0 (one second) or more", c.StatsInterval)
 	}
-	return nil
+	return c.validateOpen()
 }
 
 func validRate(rate float64) bool { return rate > 0 && !math.IsInf(rate, 0) && !math.IsNaN(rate) }
@@ -272,8 +289,9 @@ func (r *LocalRunner) start(c rampCmd) error {
 			stopReq:  make(chan struct{}),
 			iterDone: make(chan struct{}),
 			ended:    make(chan struct{}),
+			abortReq: make(chan struct{}),
 		}
-		t.ctx = ContextWithStats(context.Background(), r.stats)
+		t.ctx = r.limitContext(ContextWithStats(context.Background(), r.stats))
 		r.test = t
 		r.state = StateSpawning
 		if c.shape == nil {
@@ -290,6 +308,9 @@ func (r *LocalRunner) start(c rampCmd) error {
 	default:
 		if r.test.shaped && c.shape == nil {
 			return errors.New("the test is driven by a load shape; its user count cannot be changed")
+		}
+		if c.arrival != nil || r.test.arrival != nil {
+			return errors.New("an arrival-rate test is running; stop it before starting another test")
 		}
 		if c.shape == nil {
 			r.target = c.users
@@ -342,7 +363,8 @@ func (r *LocalRunner) Wait(ctx context.Context) error {
 }
 
 // EndReason says why the last test ended: "stopped", "run time limit",
-// "iteration limit", "load shape ended"; empty while it runs.
+// "iteration limit", "load shape ended", "arrival schedule ended",
+// "aborted: RULE" (an abort threshold); empty while it runs.
 func (r *LocalRunner) EndReason() string {
 	r.mu.Lock()
 	t := r.test
@@ -424,7 +446,7 @@ func (r *LocalRunner) step(t *testRun, p *rampPlan) (done bool) {
 		if r.counts[c] >= p.target[c] {
 			continue
 		}
-		r.spawnLocked(t, c)
+		r.spawnLocked(t, c, time.Time{})
 		added++
 	}
 	removed := 0
@@ -451,7 +473,10 @@ func (r *LocalRunner) step(t *testRun, p *rampPlan) (done bool) {
 	return done
 }
 
-func (r *LocalRunner) spawnLocked(t *testRun, c int) {
+// spawnLocked starts a user of class c. In arrival-rate mode the user
+// joins its class's pool and, if first is not zero, runs that arrival
+// first.
+func (r *LocalRunner) spawnLocked(t *testRun, c int, first time.Time) {
 	rc := &r.classes[c]
 	id := r.nextID
 	r.nextID++
@@ -462,6 +487,11 @@ func (r *LocalRunner) spawnLocked(t *testRun, c int) {
 		stopCh:      make(chan struct{}),
 		rand:        rand.New(rand.NewPCG(r.seed, uint64(id))),
 		lastWaitEnd: time.Now(),
+		first:       first,
+	}
+	if t.arrival != nil {
+		u.arr = &t.arrival.pools[c]
+		u.arr.size++
 	}
 	r.users = append(r.users, u)
 	r.counts[c]++
@@ -496,6 +526,9 @@ func (r *LocalRunner) userExited(u *userRT) {
 		u.gone = true
 		r.counts[u.class.index]--
 	}
+	if u.arr != nil {
+		u.arr.size--
+	}
 	if u.hardStop != nil {
 		u.hardStop.Stop()
 	}
@@ -511,6 +544,8 @@ func (r *LocalRunner) supervise(t *testRun) {
 		defer close(statsDone)
 		r.statsLoop(ctx)
 	}()
+	monitorsDone := r.startMonitors(ctx, t)
+	var arrivalEnded <-chan struct{}
 
 	var runC <-chan time.Time
 	if r.cfg.RunTime > 0 {
@@ -533,6 +568,10 @@ loop:
 	for {
 		select {
 		case c := <-t.cmds:
+			if c.arrival != nil {
+				arrivalEnded = r.startArrival(t, *c.arrival)
+				continue
+			}
 			if c.shape != nil {
 				shape = c.shape
 				tick := time.NewTicker(time.Second)
@@ -580,13 +619,25 @@ loop:
 			reason = "iteration limit"
 			r.log.Info("iteration limit reached, stopping", "iterations", r.cfg.Iterations)
 			break loop
+		case <-arrivalEnded:
+			reason = "arrival schedule ended"
+			r.log.Info("the arrival-rate schedule has ended, stopping")
+			break loop
+		case <-t.abortReq:
+			reason = "aborted: " + t.abortWhy
+			r.log.Error("abort rule triggered, stopping the test", "rule", t.abortWhy)
+			break loop
 		case <-t.stopReq:
 			break loop
 		}
 	}
+	if t.arrival != nil {
+		t.arrival.halt()
+	}
 	r.shutdown(t)
 	cancel()
 	<-statsDone
+	monitorsDone()
 	r.stats.Tick(0)
 	if err := t.shared.close(); err != nil {
 		r.log.Warn("closing shared client resources", "error", err)

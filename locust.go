@@ -46,10 +46,16 @@ type Result struct {
 	// Stats are the final statistics.
 	Stats *Snapshot
 	// Reason says why the test ended: "run time limit", "iteration
-	// limit", "load shape ended", or "stopped" (ctx was cancelled).
+	// limit", "load shape ended", "arrival schedule ended", "aborted:
+	// RULE", or "stopped" (ctx was cancelled).
 	Reason string
-	// UserCounts are the users per class at the end of the ramp.
+	// UserCounts are the users per class at the end of the ramp (in
+	// arrival-rate mode: nil; the pool's size is in Stats' history).
 	UserCounts map[string]int
+	// Verdict is the outcome of Config.Thresholds (Pass without any).
+	Verdict Verdict
+	// Health says whether the generator itself was overloaded.
+	Health Health
 }
 
 // RunTest runs the test described by cfg in this process and returns its
@@ -67,9 +73,12 @@ func RunTest(ctx context.Context, cfg Config) (*Result, error) {
 	var peak map[string]int
 	remove := r.events.SpawningComplete.Add(func(e SpawnEvent) { peak = e.Classes })
 	defer remove()
-	if cfg.Shape != nil {
+	switch {
+	case cfg.Arrival != nil:
+		err = r.StartArrival(*cfg.Arrival)
+	case cfg.Shape != nil:
 		err = r.StartShape(cfg.Shape)
-	} else {
+	default:
 		err = r.Start(cfg.Users, cfg.SpawnRate)
 	}
 	if err != nil {
@@ -81,5 +90,5 @@ func RunTest(ctx context.Context, cfg Config) (*Result, error) {
 	if err := r.Stop(stopCtx); err != nil {
 		return nil, err
 	}
-	return &Result{Stats: r.Snapshot(), Reason: r.EndReason(), UserCounts: peak}, nil
+	return &Result{Stats: r.Snapshot(), Reason: r.EndReason(), UserCounts: peak, Verdict: r.Verdict(), Health: r.Health()}, nil
 }

@@ -63,7 +63,13 @@ func Record(ctx context.Context, s Sample) {
 
 // Measure runs fn, times it and records a sample of the given type and
 // name: a failure with fn's error, or a success. It returns fn's error.
+// Under a request-rate ceiling (Config.MaxRPS) it first waits for
+// [Throttle]; if ctx ends meanwhile, fn is not run and nothing is
+// recorded.
 func Measure(ctx context.Context, typ, name string, fn func(ctx context.Context) error) error {
+	if err := Throttle(ctx); err != nil {
+		return err
+	}
 	start := time.Now()
 	err := fn(ctx)
 	Record(ctx, Sample{Type: typ, Name: name, Duration: time.Since(start), Err: err})

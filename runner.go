@@ -97,4 +97,20 @@ type Config struct {
 	// StatsInterval is how often statistics are ticked (current rates,
 	// history); 0 means one second.
 	StatsInterval time.Duration
+	// Arrival, when set, runs the test in the open model (RunTest and Run
+	// start it with [LocalRunner.StartArrival]): iterations start at a
+	// scheduled rate, taken by users from a pool; Users, SpawnRate and
+	// the classes' Wait are then not used. It cannot be combined with
+	// Shape.
+	Arrival *Arrival
+	// Thresholds are pass/fail criteria over the statistics (see
+	// [Threshold] and [ParseThreshold]); the runner evaluates rolling and
+	// abort thresholds while the test runs, and [LocalRunner.Verdict]
+	// all of them at the end.
+	Thresholds []Threshold
+	// MaxRPS, when > 0, caps the rate of requests of this runner (HTTP
+	// users, [Measure], and any client calling [Throttle]) at MaxRPS per
+	// second. In a distributed test each worker gets a share (see
+	// [SplitRate]).
+	MaxRPS float64
 }

@@ -42,6 +42,10 @@ type Snapshot struct {
 	// History has one point per stats tick since Start (about one per
 	// second), oldest first.
 	History []HistoryPoint
+	// Schedule holds the arrival-rate mode's iteration counters and
+	// timings and the schedule lag of paced users; nil when nothing was
+	// scheduled.
+	Schedule *ScheduleStats
 }
 
 // EntryStats are the statistics of one (Type, Name) row, or of the
@@ -249,6 +253,7 @@ func (s *Snapshot) Merge(o *Snapshot) *Snapshot {
 	statsSortFailures(m.Failures)
 	m.Exceptions = statsMergeExceptions(s.Exceptions, o.Exceptions)
 	statsSortExceptions(m.Exceptions)
+	m.Schedule = s.Schedule.Merge(o.Schedule)
 	return m
 }
 

@@ -44,6 +44,8 @@ type Stats struct {
 	excs   map[statsExcKey]*ExceptionStats // cumulative
 	excOn  bool                            // Delta has been called: also count into excDel
 	excDel map[statsExcKey]*ExceptionStats // since the last Delta
+
+	sched schedStats // arrival-rate and pacing schedule (schedule_stats.go)
 }
 
 // statsDelta accumulates what was drained since the last Delta call.
@@ -337,6 +339,7 @@ func (s *Stats) Reset() {
 	if s.delta != nil {
 		s.delta = newStatsDelta(now)
 	}
+	s.sched.reset()
 	s.excMu.Lock()
 	defer s.excMu.Unlock()
 	clear(s.excs)
@@ -367,6 +370,7 @@ func (s *Stats) Snapshot() *Snapshot {
 	s.excMu.Lock()
 	snap.Exceptions = statsExceptionList(s.excs)
 	s.excMu.Unlock()
+	snap.Schedule = s.sched.snapshot()
 	return snap
 }
 
@@ -426,6 +430,7 @@ func (s *Stats) Delta() *Snapshot {
 	}
 	s.delta = newStatsDelta(now)
 	statsSortEntries(d.Entries)
+	d.Schedule = s.sched.delta()
 
 	s.excMu.Lock()
 	defer s.excMu.Unlock()
@@ -476,6 +481,7 @@ func (s *Stats) Add(d *Snapshot) {
 		s.addFailureLocked(statsFailKey{f.Type, f.Name, f.Error}, f)
 	}
 	s.mu.Unlock()
+	s.sched.add(d.Schedule)
 
 	s.excMu.Lock()
 	defer s.excMu.Unlock()

@@ -306,11 +306,19 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 				return err
 			}
 		} else {
+			// In arrival-rate mode each leaf task run is one iteration,
+			// started by an arrival.
+			if u.arr != nil && !u.awaitArrival() {
+				return errStopped
+			}
 			if !u.takeIteration() {
 				return errStopped
 			}
 			err = l.runTask(t)
 			u.iterationDone()
+			if u.arr != nil {
+				u.arrivalDone()
+			}
 		}
 		switch {
 		case err == nil:

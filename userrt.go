@@ -20,7 +20,13 @@ type userRT struct {
 	rand        *rand.Rand
 	timer       *time.Timer
 	lastWaitEnd time.Time
-	gone        bool // stopped or exited; guarded by r.mu
+	gone        bool          // stopped or exited; guarded by r.mu
+	pace        time.Duration // set by ConstantPacing through WaitInfo
+
+	// Arrival-rate mode (arrival_run.go); arr is nil in the closed model.
+	arr                  *arrivalPool
+	first                time.Time // the arrival that made this user, taken first
+	iterSched, iterStart time.Time // the current iteration's due and actual start
 }
 
 func (u *userRT) stopping() bool {
@@ -35,6 +41,12 @@ func (u *userRT) stopping() bool {
 // wait sleeps the think time of wt; it reports false if the user was
 // stopped meanwhile.
 func (u *userRT) wait(wt WaitTime) bool {
+	if u.arr != nil {
+		// Arrival-rate mode: the next arrival, not a think time, starts
+		// the next task (awaitArrival).
+		u.markWaitEnd()
+		return !u.stopping()
+	}
 	if wt == nil {
 		wt = u.class.cc.wait
 	}
@@ -42,7 +54,14 @@ func (u *userRT) wait(wt WaitTime) bool {
 		u.markWaitEnd()
 		return !u.stopping()
 	}
-	d := wt(u.waitInfo(time.Now()))
+	info := u.waitInfo(time.Now())
+	u.pace, info.pace = 0, &u.pace
+	d := wt(info)
+	if u.pace > 0 {
+		// A paced user's next task is due one pace after the previous
+		// start; it comes late by however much the task overran.
+		u.r.stats.sched.paced(u.id, max(0, info.SinceLastWait-u.pace), u.pace)
+	}
 	if d <= 0 {
 		u.markWaitEnd()
 		return !u.stopping()

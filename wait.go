@@ -19,6 +19,10 @@ type WaitInfo struct {
 	// SinceLastWait is the time since the previous wait ended, that is how
 	// long the task (or tasks) just run took. It is what pacing uses.
 	SinceLastWait time.Duration
+
+	// pace, when set, receives the pace of ConstantPacing (and
+	// ConstantThroughput), so that the runner can record schedule lag.
+	pace *time.Duration
 }
 
 // Between waits a uniformly random duration in [min, max].
@@ -50,7 +54,12 @@ func ConstantPacing(d time.Duration) WaitTime {
 	if d < 0 {
 		panic(fmt.Sprintf("locust.ConstantPacing(%v): need d >= 0", d))
 	}
-	return func(w WaitInfo) time.Duration { return max(0, d-w.SinceLastWait) }
+	return func(w WaitInfo) time.Duration {
+		if w.pace != nil {
+			*w.pace = d
+		}
+		return max(0, d-w.SinceLastWait)
+	}
 }
 
 // ConstantThroughput runs at most perSec tasks per second per user; it is

@@ -1,0 +1,225 @@
+package locust_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golocust/locust"
+)
+
+// latencyServer is a target whose latency the test controls: every
+// request waits the current latency, and while a stall is on, until the
+// stall ends. It counts the requests it receives.
+type latencyServer struct {
+	*httptest.Server
+	latency atomic.Int64 // ns
+	hits    atomic.Int64
+	mu      sync.Mutex
+	stall   chan struct{} // closed when the current stall ends; nil without one
+}
+
+func newLatencyServer(t *testing.T, latency time.Duration) *latencyServer {
+	s := &latencyServer{}
+	s.latency.Store(int64(latency))
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		s.mu.Lock()
+		stall := s.stall
+		s.mu.Unlock()
+		if stall != nil {
+			select {
+			case <-stall:
+			case <-r.Context().Done():
+			}
+		}
+		if d := time.Duration(s.latency.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+			}
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// stallFor makes every request wait until d from now, starting after
+// delay.
+func (s *latencyServer) stallFor(delay, d time.Duration) {
+	time.AfterFunc(delay, func() {
+		ch := make(chan struct{})
+		s.mu.Lock()
+		s.stall = ch
+		s.mu.Unlock()
+		time.AfterFunc(d, func() {
+			s.mu.Lock()
+			s.stall = nil
+			s.mu.Unlock()
+			close(ch)
+		})
+	})
+}
+
+type getter struct{ locust.HTTPUser }
+
+func (g *getter) get(ctx context.Context) error {
+	g.Client.Get(ctx, "/")
+	return nil
+}
+
+func getterClass(host string) *locust.Class[*getter] {
+	return &locust.Class[*getter]{
+		Name:  "getter",
+		Host:  host,
+		New:   func() *getter { return &getter{} },
+		Tasks: []locust.Task[*getter]{{Name: "get", Weight: 1, Fn: (*getter).get}},
+	}
+}
+
+// At 200 arrivals/s for 10 s the target sees 2000 requests (within 1 %)
+// whether it answers in 1 ms or in 500 ms: the open model does not slow
+// down with the target.
+func TestArrivalRateHoldsWhateverTheLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 s in real time")
+	}
+	t.Parallel()
+	for _, latency := range []time.Duration{time.Millisecond, 500 * time.Millisecond} {
+		t.Run(latency.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := newLatencyServer(t, latency)
+			res, err := locust.RunTest(context.Background(), locust.Config{
+				Classes: []locust.UserClass{getterClass(srv.URL)},
+				Arrival: &locust.Arrival{Rate: 200},
+				RunTime: 10 * time.Second,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := srv.hits.Load()
+			if got < 1980 || got > 2020 {
+				t.Errorf("target counted %d requests in 10 s at 200/s, want 2000 ± 1%%", got)
+			}
+			sch := res.Stats.Schedule
+			if sch == nil || sch.Dropped != 0 {
+				t.Fatalf("schedule stats %+v: want some, none dropped", sch)
+			}
+			if sch.Scheduled < 1980 || sch.Scheduled > 2001 {
+				t.Errorf("scheduled %d arrivals, want 2000", sch.Scheduled)
+			}
+			if p := sch.Lag.Percentile(0.99); p > 50*time.Millisecond {
+				t.Errorf("generator lag p99 %v: the scheduler is late", p)
+			}
+			t.Logf("latency %v: %d requests, lag p99 %v", latency, got, sch.Lag.Percentile(0.99))
+		})
+	}
+}
+
+// A 2 s stall of the target shows in the arrival-mode p99, in the request
+// rows and in the iterations' response time from their scheduled start;
+// with a small pool, the arrivals that find no free user are dropped and
+// counted.
+func TestArrivalStallShowsInP99AndDrops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("5 s in real time")
+	}
+	t.Parallel()
+	t.Run("pool large enough", func(t *testing.T) {
+		t.Parallel()
+		srv := newLatencyServer(t, time.Millisecond)
+		srv.stallFor(time.Second, 2*time.Second)
+		res, err := locust.RunTest(context.Background(), locust.Config{
+			Classes: []locust.UserClass{getterClass(srv.URL)},
+			Arrival: &locust.Arrival{Rate: 200},
+			RunTime: 5 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p99 := res.Stats.Total.Percentile(0.99)
+		if p99 < 1500*time.Millisecond {
+			t.Errorf("request p99 %v: the 2 s stall is hidden", p99)
+		}
+		if rt := res.Stats.Schedule.ResponseTime.Percentile(0.99); rt < 1500*time.Millisecond {
+			t.Errorf("iteration response time p99 %v: the 2 s stall is hidden", rt)
+		}
+		if d := res.Stats.Schedule.Dropped; d != 0 {
+			t.Errorf("%d dropped with a pool of up to 2000 users", d)
+		}
+	})
+	t.Run("pool maximum reached", func(t *testing.T) {
+		t.Parallel()
+		srv := newLatencyServer(t, time.Millisecond)
+		srv.stallFor(time.Second, 2*time.Second)
+		res, err := locust.RunTest(context.Background(), locust.Config{
+			Classes: []locust.UserClass{getterClass(srv.URL)},
+			Arrival: &locust.Arrival{Rate: 200, PreAllocated: 10, MaxUsers: 50},
+			RunTime: 5 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sch := res.Stats.Schedule
+		// During the stall 50 users are stuck; of about 400 arrivals
+		// about 350 find nobody.
+		if sch.Dropped < 250 || sch.Dropped > 420 {
+			t.Errorf("dropped %d arrivals, want about 350", sch.Dropped)
+		}
+		if started := res.Stats.Schedule.Lag.Count; started+sch.Dropped != sch.Scheduled {
+			t.Errorf("started %d + dropped %d != scheduled %d: an arrival vanished", started, sch.Dropped, sch.Scheduled)
+		}
+	})
+}
+
+type pacedGetter struct{ locust.HTTPUser }
+
+func (g *pacedGetter) get(ctx context.Context) error {
+	g.Client.Get(ctx, "/")
+	return nil
+}
+
+// Coordinated omission: in the closed model with 5 paced users (40/s
+// each), the same 2 s stall yields a low request p99, since each user
+// sends one slow request and then simply sends fewer; the schedule lag
+// exposes the stall and counts the starts that never happened.
+func TestClosedModelHidesStallScheduleLagExposesIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("6 s in real time")
+	}
+	t.Parallel()
+	srv := newLatencyServer(t, time.Millisecond)
+	srv.stallFor(2*time.Second, 2*time.Second)
+	res, err := locust.RunTest(context.Background(), locust.Config{
+		Classes: []locust.UserClass{&locust.Class[*pacedGetter]{
+			Name: "paced", Host: srv.URL,
+			New:   func() *pacedGetter { return &pacedGetter{} },
+			Wait:  locust.ConstantThroughput(40),
+			Tasks: []locust.Task[*pacedGetter]{{Name: "get", Weight: 1, Fn: (*pacedGetter).get}},
+		}},
+		Users: 5, SpawnRate: 1000, RunTime: 6 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p99 := res.Stats.Total.Percentile(0.99)
+	if p99 > 500*time.Millisecond {
+		t.Errorf("closed-model request p99 %v: expected the stall to be hidden (coordinated omission)", p99)
+	}
+	sch := res.Stats.Schedule
+	if sch == nil {
+		t.Fatal("no schedule stats for paced users")
+	}
+	if lag := sch.Lag.Percentile(0.99); lag < 1500*time.Millisecond {
+		t.Errorf("schedule lag p99 %v: the stall is not exposed", lag)
+	}
+	if sch.Missed < 300 {
+		t.Errorf("missed %d paced starts, want about 5 users × 2 s × 40/s = 400", sch.Missed)
+	}
+	t.Logf("closed: request p99 %v, max %v; schedule lag p99 %v, missed %d", p99, res.Stats.Total.Max, sch.Lag.Percentile(0.99), sch.Missed)
+}

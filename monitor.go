@@ -1,0 +1,137 @@
+package locust
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The runner's monitors: the generator's CPU use (Locust's 90 % warning)
+// and the thresholds checked while the test runs (rolling thresholds and
+// abort rules).
+
+// cpuWarnPercent is the process CPU use, in percent of the CPUs Go may
+// use, above which the generator is considered saturated (Locust's 90 %).
+const cpuWarnPercent = 90
+
+// cpuSampleInterval is how often the CPU use is sampled.
+var cpuSampleInterval = 5 * time.Second
+
+// monitorInterval is how often thresholds are checked while a test runs.
+var monitorInterval = time.Second
+
+// Health describes the load generator itself during the last test: an
+// overloaded generator starts iterations late and measures wrong times.
+type Health struct {
+	// CPUPercent is the highest process CPU use sampled, in percent of
+	// the CPUs Go may use (GOMAXPROCS), sampled every 5 s.
+	CPUPercent float64
+	// CPUSaturated is true when a sample exceeded 90 %.
+	CPUSaturated bool
+}
+
+// Health returns the generator's health during the current or last test.
+func (r *LocalRunner) Health() Health {
+	r.healthMu.Lock()
+	defer r.healthMu.Unlock()
+	return r.health
+}
+
+// processCPU returns the CPU time (user + system) used by this process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuPercent returns the CPU use between two samples in percent of
+// cores CPUs: cpu time used over wall time elapsed.
+func cpuPercent(cpu, wall time.Duration, cores int) float64 {
+	if wall <= 0 || cores < 1 {
+		return 0
+	}
+	return float64(cpu) / float64(wall) / float64(cores) * 100
+}
+
+// startMonitors starts the CPU monitor and the threshold checks of test t;
+// they stop when ctx is done, and the returned function waits for that
+// and logs the end-of-test CPU warning.
+func (r *LocalRunner) startMonitors(ctx context.Context, t *testRun) (wait func()) {
+	r.healthMu.Lock()
+	r.health = Health{}
+	r.rolling = newThWatch(r.cfg.Thresholds, t.start)
+	r.healthMu.Unlock()
+	var wg sync.WaitGroup
+	wg.Go(func() { r.cpuMonitor(ctx) })
+	if r.rolling.active() {
+		wg.Go(func() { r.thresholdMonitor(ctx, t) })
+	}
+	return func() {
+		wg.Wait()
+		if h := r.Health(); h.CPUSaturated {
+			r.log.Warn(fmt.Sprintf("CPU usage was too high at some point during the test (%.0f%%): the generator was overloaded, so its response times and rates are not reliable; use fewer users per process or more workers", h.CPUPercent))
+		}
+	}
+}
+
+func (r *LocalRunner) cpuMonitor(ctx context.Context) {
+	tick := time.NewTicker(cpuSampleInterval)
+	defer tick.Stop()
+	lastCPU, lastWall := processCPU(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			cpu := processCPU()
+			pct := cpuPercent(cpu-lastCPU, now.Sub(lastWall), runtime.GOMAXPROCS(0))
+			lastCPU, lastWall = cpu, now
+			r.healthMu.Lock()
+			first := pct > cpuWarnPercent && !r.health.CPUSaturated
+			r.health.CPUPercent = max(r.health.CPUPercent, pct)
+			r.health.CPUSaturated = r.health.CPUSaturated || pct > cpuWarnPercent
+			r.healthMu.Unlock()
+			if first {
+				r.log.Warn(fmt.Sprintf("CPU usage above %d%% (%.0f%%)! The generator is overloaded: iterations start late and response times are inflated", cpuWarnPercent, pct))
+			}
+		}
+	}
+}
+
+func (r *LocalRunner) thresholdMonitor(ctx context.Context, t *testRun) {
+	tick := time.NewTicker(monitorInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			r.healthMu.Lock()
+			w := r.rolling
+			r.healthMu.Unlock()
+			if why := w.check(r.Snapshot(), now); why != "" {
+				t.abort(why)
+			}
+		}
+	}
+}
+
+// Verdict evaluates Config.Thresholds for the current or last test: the
+// end-of-test thresholds over the statistics now, the rolling ones as
+// checked while the test ran (a rolling threshold fails if any of its
+// checks failed), and whether an abort rule stopped the test.
+func (r *LocalRunner) Verdict() Verdict {
+	v := EvaluateThresholds(r.Snapshot(), r.cfg.Thresholds)
+	r.healthMu.Lock()
+	w := r.rolling
+	r.healthMu.Unlock()
+	if w != nil {
+		w.apply(&v)
+	}
+	return v
+}
