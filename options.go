@@ -77,6 +77,9 @@ type options struct {
 	classNames []string
 	// set is the option set o was parsed with, for the source of values.
 	set *cli.Set
+	// open are the open-model, threshold and limit options
+	// (options_open.go).
+	open openOptions
 }
 
 // optUnavailable lists the options of features this version lacks, in
@@ -189,6 +192,8 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Describe("json", "", "")
 	s.SetEnv("json", "")
 
+	registerOpenOptions(s, &o.open)
+
 	s.Group("Logging options")
 	fs.StringVar(&o.loglevel, "loglevel", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
 	s.Describe("loglevel", "L", "LEVEL")
@@ -265,7 +270,7 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{
+	cfg := Config{
 		Classes:     picked,
 		Users:       o.users,
 		SpawnRate:   o.spawnRate,
@@ -277,7 +282,11 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		ExcludeTags: slices.Clone(o.excludeTags),
 		Seed:        o.seed,
 		ResetStats:  o.resetStats,
-	}, nil
+	}
+	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
 }
 
 func (o *options) optSource(name string) (string, bool) {

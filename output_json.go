@@ -31,6 +31,8 @@ type jsonReport struct {
 	Total         jsonEntry       `json:"total"`
 	Failures      []jsonFailure   `json:"failures"`
 	Exceptions    []jsonException `json:"exceptions"`
+	Schedule      jsonSchedule    `json:"schedule"`
+	Thresholds    jsonThresholds  `json:"thresholds"`
 }
 
 type jsonEntry struct {
@@ -121,6 +123,15 @@ func (p jsonPercentiles) MarshalJSON() ([]byte, error) {
 // (raw histograms, no Aggregated row); this format carries the computed
 // figures and is meant to be read rather than merged.
 func writeJSON(w io.Writer, s *Snapshot, users int) error {
+	return writeJSONVerdict(w, s, users, nil)
+}
+
+// writeJSONVerdict is writeJSON with the verdict of the thresholds (nil:
+// none), and is what --json prints. Both add "schedule" (the
+// arrival-rate and pacing statistics, zeros without a schedule) and
+// "thresholds" ({"pass", "aborted", "abort_reason", "results"}) after
+// "exceptions"; see docs/json-schema.md.
+func writeJSONVerdict(w io.Writer, s *Snapshot, users int, v *Verdict) error {
 	labels := make([]string, len(Percentiles))
 	for i, q := range Percentiles {
 		labels[i] = outputPercentileLabel(q)
@@ -155,6 +166,8 @@ func writeJSON(w io.Writer, s *Snapshot, users int) error {
 		r.Exceptions = append(r.Exceptions, jsonException{Count: e.Count, Message: e.Message,
 			Traceback: e.Traceback, Nodes: nodes})
 	}
+	r.Schedule = jsonNewSchedule(s.Schedule, labels)
+	r.Thresholds = jsonNewThresholds(v)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -20,7 +20,10 @@ type jsonTestReport struct {
 	Users         int             `json:"users"`
 	Entries       []jsonTestEntry `json:"entries"`
 	Total         jsonTestEntry   `json:"total"`
-	Failures      []struct {
+	// Schedule and Thresholds are decoded in output_open_test.go.
+	Schedule   json.RawMessage `json:"schedule"`
+	Thresholds json.RawMessage `json:"thresholds"`
+	Failures   []struct {
 		Type        string    `json:"type"`
 		Name        string    `json:"name"`
 		Error       string    `json:"error"`

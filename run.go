@@ -27,7 +27,10 @@ import (
 // The options are Locust's (-u/--users, -r/--spawn-rate, -t/--run-time,
 // -H/--host, --headless, --csv, ...; -h lists them). Exit codes are
 // Locust's: 0 when the test had no failure and no exception, 1 when it had
-// (--exit-code-on-error changes that code), 2 for bad usage.
+// (--exit-code-on-error changes that code), 2 for bad usage; and 3
+// ([ExitThresholds]) when a --threshold failed, 4 ([ExitAborted]) when an
+// abort rule stopped the test. With thresholds, they decide the exit code
+// instead of failed requests (see docs/open-model.md).
 // Use [Program] to add your own options, a load shape or event listeners.
 func Run(classes ...UserClass) int {
 	p := &Program{Classes: classes}
@@ -191,6 +194,7 @@ func (c *consoleOut) periodic(s *Snapshot) {
 	}
 	_ = writeStatsTable(c.w, s, true, c.nameWidth())
 	fmt.Fprintln(c.w)
+	_ = writeScheduleLine(c.w, s)
 }
 
 func (c *consoleOut) summary(s *Snapshot) {
@@ -199,6 +203,7 @@ func (c *consoleOut) summary(s *Snapshot) {
 	fmt.Fprintln(c.w)
 	_ = writePercentileTable(c.w, s, w)
 	fmt.Fprintln(c.w)
+	_ = writeScheduleTable(c.w, s)
 	if len(s.Failures) > 0 {
 		_ = writeErrorReport(c.w, s)
 		fmt.Fprintln(c.w)
@@ -233,14 +238,22 @@ func runHeadless(ctx context.Context, p *Program, r *LocalRunner, o *options, ou
 			if err := csv.close(s, r.UserCount()); err != nil {
 				log.Error("writing CSV files", "error", err)
 			}
+			if err := writeScheduleCSV(o.csv, s); err != nil {
+				log.Error("writing CSV files", "error", err)
+			}
 		}
 	}
 
 	var err error
-	if p.Shape != nil {
+	switch {
+	case r.cfg.Arrival != nil:
+		a := r.cfg.Arrival
+		log.Info("starting an arrival-rate test", "rate_per_s", a.Rate, "stages", len(a.Stages), "run_time", o.runTime)
+		err = r.StartArrival(*a)
+	case p.Shape != nil:
 		log.Info("starting a test driven by a load shape")
 		err = r.StartShape(p.Shape)
-	} else {
+	default:
 		log.Info("ramping", "users", o.users, "spawn_rate", o.spawnRate, "run_time", o.runTime)
 		err = r.Start(o.users, o.spawnRate)
 	}
@@ -300,17 +313,40 @@ loop:
 		s := r.Snapshot()
 		finish(s)
 		out.summary(s)
-		return exitCode(o, s)
+		code := exitCode(o, s)
+		if len(r.cfg.Thresholds) > 0 {
+			v := r.Verdict()
+			_ = writeVerdictTable(out.w, v)
+			code = openExitCode(v, r.cfg.Thresholds, s, code, o.exitCodeOnError)
+		}
+		return code
 	}
 	s := r.Snapshot()
 	finish(s)
+	var verdict *Verdict
+	if len(r.cfg.Thresholds) > 0 {
+		v := r.Verdict()
+		verdict = &v
+	}
 	if o.json {
-		if err := writeJSON(p.stdout(), s, r.UserCount()); err != nil {
+		if err := writeJSONVerdict(p.stdout(), s, r.UserCount(), verdict); err != nil {
 			log.Error("writing JSON", "error", err)
 		}
 	}
 	out.summary(s)
 	code := exitCode(o, s)
+	if verdict != nil {
+		_ = writeVerdictTable(out.w, *verdict)
+		code = openExitCode(*verdict, r.cfg.Thresholds, s, code, o.exitCodeOnError)
+		if verdict.Aborted {
+			log.Error("the test was aborted by an abort rule", "rule", verdict.AbortReason, "exit_code", code)
+		} else if !verdict.Pass {
+			log.Error("thresholds failed", "failed", len(verdict.Failed()), "of", len(verdict.Results), "exit_code", code)
+		}
+	}
+	if sch := s.Schedule; sch != nil && sch.Dropped > 0 {
+		log.Warn("arrivals were dropped: no user was free and the pool was at its maximum (--arrival-max-users)", "dropped", sch.Dropped, "scheduled", sch.Scheduled)
+	}
 	reason := r.EndReason()
 	if interrupted {
 		reason = "interrupted"

@@ -1,0 +1,110 @@
+package locust
+
+import (
+	"flag"
+	"strings"
+
+	"github.com/golocust/locust/internal/cli"
+)
+
+// openOptions are the options of the open model, thresholds and safety
+// limits (options_open.go keeps them apart from Locust's own options).
+type openOptions struct {
+	arrivalRate     string
+	stages          string
+	arrivalUsers    int
+	arrivalMaxUsers int
+	thresholds      []string
+	abortOn         []string
+	maxRPS          string
+}
+
+// openRepeat is a repeatable string option: each use adds one value
+// (from locust.conf, the environment and the command line alike).
+type openRepeat []string
+
+func (v *openRepeat) Set(s string) error { *v = append(*v, s); return nil }
+func (v *openRepeat) String() string {
+	if v == nil {
+		return ""
+	}
+	return strings.Join(*v, "; ")
+}
+
+// registerOpenOptions adds the options of o to s, in their own group.
+func registerOpenOptions(s *cli.Set, o *openOptions) {
+	fs := s.FlagSet()
+	s.Group("Open model, thresholds and limits")
+	fs.StringVar(&o.arrivalRate, "arrival-rate", "", "Run in the open model: start iterations (one task each) at this rate, e.g. 1000/s, 60/m, 5/100ms, whatever their duration. -u and -r are then not used.")
+	s.Describe("arrival-rate", "", "RATE")
+	fs.StringVar(&o.stages, "stages", "", "Ramp the arrival rate linearly, stage after stage, from --arrival-rate (default 0) to each RATE over its DURATION, e.g. 30s:100/s,2m:1000/s,30s:0/s. The test ends after the last stage.")
+	s.Describe("stages", "", "DURATION:RATE,...")
+	fs.IntVar(&o.arrivalUsers, "arrival-users", 0, "Users made before the first arrival (default: peak rate / 10).")
+	s.Describe("arrival-users", "", "N")
+	fs.IntVar(&o.arrivalMaxUsers, "arrival-max-users", 0, "Most users the pool may grow to; arrivals finding none free are dropped and counted (default: max(100, peak rate × 10)).")
+	s.Describe("arrival-max-users", "", "N")
+	fs.Var((*openRepeat)(&o.thresholds), "threshold", "Pass/fail criterion, repeatable: '[ENTRY:] METRIC OP VALUE [for WINDOW] [abort]', e.g. 'p95<200ms', 'GET /checkout: p99<1s', 'fail_ratio<1%'. A failed threshold makes the exit code 3.")
+	s.Describe("threshold", "", "EXPR")
+	fs.Var((*openRepeat)(&o.abortOn), "abort-on", "Stop the test early when this holds, repeatable, e.g. 'fail_ratio>20% for 10s'. The exit code is then 4.")
+	s.Describe("abort-on", "", "EXPR")
+	fs.StringVar(&o.maxRPS, "max-rps", "", "Never send more than this many requests per second in total, e.g. 500 or 500/s.")
+	s.Describe("max-rps", "", "RATE")
+}
+
+// apply checks the options and sets the matching fields of cfg.
+func (o *openOptions) apply(cfg *Config, display func(string) string) error {
+	if o.arrivalRate != "" || o.stages != "" {
+		a := &Arrival{PreAllocated: o.arrivalUsers, MaxUsers: o.arrivalMaxUsers}
+		if o.arrivalRate != "" {
+			r, err := ParseRate(o.arrivalRate)
+			if err != nil {
+				return cli.Usagef("%s: %v", display("arrival-rate"), err)
+			}
+			a.Rate = r
+		}
+		if o.stages != "" {
+			st, err := ParseStages(o.stages)
+			if err != nil {
+				return cli.Usagef("%s: %v", display("stages"), err)
+			}
+			a.Stages = st
+		}
+		if err := a.validate(); err != nil {
+			return cli.Usagef("%s/%s: %v", display("arrival-rate"), display("stages"), openCLIText(err.Error()))
+		}
+		cfg.Arrival = a
+	} else if o.arrivalUsers != 0 || o.arrivalMaxUsers != 0 {
+		return cli.Usagef("%s and %s need --arrival-rate or --stages", display("arrival-users"), display("arrival-max-users"))
+	}
+	for _, s := range o.thresholds {
+		th, err := ParseThreshold(s)
+		if err != nil {
+			return cli.Usagef("%s: %v", display("threshold"), err)
+		}
+		cfg.Thresholds = append(cfg.Thresholds, th)
+	}
+	for _, s := range o.abortOn {
+		th, err := ParseAbortRule(s)
+		if err != nil {
+			return cli.Usagef("%s: %v", display("abort-on"), err)
+		}
+		cfg.Thresholds = append(cfg.Thresholds, th)
+	}
+	if o.maxRPS != "" {
+		r, err := ParseRate(o.maxRPS)
+		if err != nil || r <= 0 {
+			return cli.Usagef("%s %q: want a request rate above 0, e.g. 500 or 500/s", display("max-rps"), o.maxRPS)
+		}
+		cfg.MaxRPS = r
+	}
+	return nil
+}
+
+// openCLIText rewords a Config field error for the command line.
+func openCLIText(s string) string {
+	r := strings.NewReplacer("Config.Arrival.PreAllocated", "--arrival-users", "Config.Arrival.MaxUsers", "--arrival-max-users",
+		"Config.Arrival.Rate", "--arrival-rate", "Config.Arrival: ", "")
+	return r.Replace(s)
+}
+
+var _ flag.Value = (*openRepeat)(nil)
