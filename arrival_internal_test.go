@@ -340,3 +340,30 @@ func TestCPUPercent(t *testing.T) {
 		t.Error("no process CPU time")
 	}
 }
+
+// BenchmarkScheduleRecord is the per-iteration cost of the schedule
+// statistics in arrival-rate mode (lag at the start, response and service
+// times at the end), from parallel users.
+func BenchmarkScheduleRecord(b *testing.B) {
+	st := NewStats("b")
+	var id atomicCounter
+	b.RunParallel(func(pb *testing.PB) {
+		key := id.next()
+		for pb.Next() {
+			st.sched.started(key, 150*time.Microsecond)
+			st.sched.finished(key, 2*time.Millisecond, 1850*time.Microsecond)
+		}
+	})
+}
+
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *atomicCounter) next() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return c.n
+}

@@ -97,7 +97,8 @@ func writeVerdictTable(w io.Writer, v Verdict) error {
 		if !r.Pass {
 			res = "FAIL"
 		}
-		fmt.Fprintf(&b, "%-6s %-*s %12s  %s\n", res, tw, consoleCell(r.Threshold.String(), tw, true), r.ObservedText(), consoleSanitize(r.Note))
+		line := fmt.Sprintf("%-6s %-*s %12s  %s", res, tw, consoleCell(r.Threshold.String(), tw, true), r.ObservedText(), consoleSanitize(r.Note))
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	b.WriteString(sep)
 	failed := len(v.Failed())

@@ -222,8 +222,11 @@ func (s *Stats) drainLocked(keep bool) {
 				delete(sh.entries, k) // give its dense histogram back
 			}
 		}
-		fails := sh.fails
-		if len(fails) > 0 {
+		// Take the failures only when there are some: an empty map left
+		// in the shard is written by recorders while we would range it.
+		var fails map[statsFailKey]*statsShardFailure
+		if len(sh.fails) > 0 {
+			fails = sh.fails
 			sh.fails = map[statsFailKey]*statsShardFailure{}
 		}
 		sh.mu.Unlock()
