@@ -41,6 +41,7 @@ type webuiBridge struct {
 
 	mu      sync.Mutex
 	timer   *time.Timer // the run time of a test started from the UI
+	classes []string    // the classes picked for the current test
 	started chan struct{}
 	once    sync.Once
 }
@@ -99,6 +100,13 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		if len(req.Classes) == len(b.info.Classes) {
 			req.Classes = nil
 		}
+		b.mu.Lock()
+		if running && len(req.Classes) == 0 {
+			// An edit keeps the classes the test was started with.
+			req.Classes = b.classes
+		}
+		b.classes = req.Classes
+		b.mu.Unlock()
 		err = b.local.start(rampCmd{users: req.Users, rate: req.SpawnRate, classes: req.Classes})
 	case len(req.Classes) > 0 && len(req.Classes) < len(b.info.Classes):
 		return errors.New("this runner cannot pick user classes")

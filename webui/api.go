@@ -319,7 +319,10 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.forgetView()
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "Test stopped"})
+	writeJSON(w, http.StatusOK, struct {
+		Success bool   `json:"success"`
+		Message string `json:"message"`
+	}{true, "Test stopped"})
 }
 
 func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
