@@ -22,7 +22,8 @@ function render(): void {
   add("Target host", v.host || "—");
   add("Script", data.info.program || "—");
   add("User classes", data.info.classes.join(", "));
-  add("Users", `${f.int(v.user_count)} at the end` + (data.run_time ? `, run time ${f.duration(data.run_time)}` : ""));
+  const peak = data.history.reduce((m, p) => Math.max(m, p.u), v.user_count);
+  add("Users", `${f.int(peak)} at peak` + (data.run_time ? `, run time ${f.duration(data.run_time)}` : ""));
   add("Requests", `${f.int(v.stats.length ? v.stats[v.stats.length - 1].num_requests : 0)}, ${f.pct(v.fail_ratio)} failed`);
 
   const stats = reportStatsTable();
