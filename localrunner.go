@@ -34,6 +34,8 @@ type LocalRunner struct {
 	nextID int64
 	target int
 	test   *testRun // the current or last test
+
+	setupErrors sync.Map // distinct errors of users that could not start, logged once
 }
 
 // runClass is a compiled class and its index in LocalRunner.classes.

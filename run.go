@@ -154,6 +154,7 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		// stdout carries the JSON document alone.
 		out.w = stderr
 	}
+	defer r.events.Quitting.Fire(TestEvent{Runner: r})
 	if !o.headless {
 		return runWebUI(ctx, p, r, o, out, log)
 	}

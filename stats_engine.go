@@ -220,8 +220,11 @@ func (s *Stats) drainLocked(keep bool) {
 				delete(sh.entries, k) // give its dense histogram back
 			}
 		}
-		fails := sh.fails
-		if len(fails) > 0 {
+		// Take the failures map only when it has something: an empty one
+		// stays with the shard, so fails must not be read after Unlock.
+		var fails map[statsFailKey]*statsShardFailure
+		if len(sh.fails) > 0 {
+			fails = sh.fails
 			sh.fails = map[statsFailKey]*statsShardFailure{}
 		}
 		sh.mu.Unlock()
