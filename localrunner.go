@@ -38,6 +38,8 @@ type LocalRunner struct {
 	healthMu sync.Mutex
 	health   Health   // monitor.go
 	rolling  *thWatch // rolling and abort thresholds of the current test
+
+	setupErrors sync.Map // distinct errors of users that could not start, logged once
 }
 
 // runClass is a compiled class and its index in LocalRunner.classes.

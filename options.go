@@ -27,10 +27,11 @@ type options struct {
 	iterations int64
 	list       bool
 
-	// Web UI (not available yet).
+	// Web UI.
 	webHost     string
 	webPort     int
 	webAuth     string
+	webNoAuth   bool
 	tlsCert     string
 	tlsKey      string
 	headless    bool
@@ -85,10 +86,8 @@ type options struct {
 // optUnavailable lists the options of features this version lacks, in
 // help order.
 var optUnavailable = []string{
-	"web-host", "web-port", "web-auth", "tls-cert", "tls-key", "autostart", "autoquit", "class-picker",
 	"master", "master-bind-host", "master-bind-port", "expect-workers", "expect-workers-max-wait", "cluster-token",
 	"worker", "processes", "master-host", "master-port",
-	"html",
 }
 
 // optLogLevels are the allowed --loglevel values, lower case.
@@ -123,23 +122,25 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Positional("user-classes", "UserClass", "Run only these user classes (all by default).")
 
 	s.Group("Web UI options")
-	fs.StringVar(&o.webHost, "web-host", "", "Interface the web UI binds to."+soon)
+	fs.StringVar(&o.webHost, "web-host", "", "Interface the web UI binds to. Default: 127.0.0.1 (this machine only); \"*\" means every interface, which requires --web-auth.")
 	s.Describe("web-host", "", "HOST")
-	fs.IntVar(&o.webPort, "web-port", 8089, "Port of the web UI."+soon)
+	fs.IntVar(&o.webPort, "web-port", 8089, "Port of the web UI (0: any free port).")
 	s.Describe("web-port", "P", "PORT")
-	fs.BoolVar(&o.headless, "headless", false, "Run without the web UI and start the test at once. Required in this version.")
+	fs.BoolVar(&o.headless, "headless", false, "Run without the web UI and start the test at once.")
 	s.Describe("headless", "", "")
-	fs.BoolVar(&o.autostart, "autostart", false, "Start the test at once and keep the web UI up."+soon)
+	fs.BoolVar(&o.autostart, "autostart", false, "Start the test at once and keep the web UI up.")
 	s.Describe("autostart", "", "")
-	fs.IntVar(&o.autoquit, "autoquit", -1, "Quit this many seconds after an --autostart test ends."+soon)
+	fs.IntVar(&o.autoquit, "autoquit", -1, "Quit this many seconds after an --autostart test ends.")
 	s.Describe("autoquit", "", "SECONDS")
-	fs.StringVar(&o.webAuth, "web-auth", "", "Basic authentication for the web UI."+soon)
+	fs.StringVar(&o.webAuth, "web-auth", "", "Credentials of the web UI: a login page for browsers, HTTP Basic for API clients. Put them in LOCUST_WEB_AUTH or a config file rather than on the command line.")
 	s.Describe("web-auth", "", "USER:PASS")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate for the web UI."+soon)
+	fs.BoolVar(&o.webNoAuth, "web-no-auth", false, "Allow a web UI bound beyond this machine without --web-auth. Anyone who reaches it can start load tests.")
+	s.Describe("web-no-auth", "", "")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate of the web UI (serves HTTPS with --tls-key).")
 	s.Describe("tls-cert", "", "FILE")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key for the web UI."+soon)
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key of the web UI.")
 	s.Describe("tls-key", "", "FILE")
-	fs.BoolVar(&o.classPicker, "class-picker", false, "Choose user classes and shapes in the web UI."+soon)
+	fs.BoolVar(&o.classPicker, "class-picker", false, "Choose the user classes in the web UI's start form.")
 	s.Describe("class-picker", "", "")
 	s.SetEnv("class-picker", "LOCUST_USERCLASS_PICKER")
 
@@ -186,7 +187,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Describe("only-summary", "", "")
 	fs.BoolVar(&o.resetStats, "reset-stats", false, "Reset the statistics once the ramp-up is done.")
 	s.Describe("reset-stats", "", "")
-	fs.StringVar(&o.html, "html", "", "Write an HTML report to FILE at the end of the test."+soon)
+	fs.StringVar(&o.html, "html", "", "Write a self-contained HTML report to FILE at the end of the test ({u}, {r}, {t}: users, spawn rate, run time).")
 	s.Describe("html", "", "FILE")
 	fs.BoolVar(&o.json, "json", false, "Print the final statistics as JSON to standard output.")
 	s.Describe("json", "", "")
@@ -236,9 +237,6 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		if src, ok := o.optSource(name); ok {
 			return Config{}, cli.Usagef("%s (from %s) is not available in this version of golocust", o.optDisplay(name), src)
 		}
-	}
-	if !o.headless {
-		return Config{}, cli.Usagef("the web UI is not available yet: pass --headless")
 	}
 	if len(classes) == 0 {
 		return Config{}, fmt.Errorf("no user classes: pass at least one class to Run")

@@ -176,8 +176,6 @@ func TestOptionsErrors(t *testing.T) {
 		{name: "missing config file", args: []string{"--config", "nope.conf"}, want: `cannot read config file "nope.conf" given by --config: no such file or directory`},
 		{name: "bad run time", args: []string{"-t", "-5m"}, want: `invalid value "-5m" for -t: negative timespan "-5m": use seconds (20) or a duration with units h, m, s, ms (20s, 3m, 1h30m, 1h30m15s, 1.5s)`},
 		{name: "env bad value", env: map[string]string{"LOCUST_SPAWN_RATE": "fast"}, want: `invalid value "fast" in LOCUST_SPAWN_RATE (-r/--spawn-rate): must be a number`},
-		{name: "not headless", want: "the web UI is not available yet: pass --headless"},
-		{name: "headless false in env", env: map[string]string{"LOCUST_HEADLESS": "false"}, args: nil, want: "the web UI is not available yet: pass --headless"},
 		{name: "negative users", args: []string{"--headless", "-u", "-1"}, want: "-u/--users must be 0 or more, got -1"},
 		{name: "zero spawn rate", args: []string{"--headless", "-r", "0"}, want: "-r/--spawn-rate must be a number greater than 0, got 0"},
 		{name: "NaN spawn rate", args: []string{"--headless", "-r", "NaN"}, want: "-r/--spawn-rate must be a number greater than 0, got NaN"},
@@ -192,13 +190,9 @@ func TestOptionsErrors(t *testing.T) {
 		{name: "bad loglevel", args: []string{"--headless", "-L", "verbose"}, want: `-L/--loglevel "verbose": unknown log level; use one of debug, info, warning, error, critical`},
 		{name: "bad exit code", args: []string{"--headless", "--exit-code-on-error", "300"}, want: "--exit-code-on-error must be between 0 and 125, got 300"},
 		// Features of later versions.
-		{name: "web port flag", args: []string{"--headless", "-P", "9000"}, want: "-P/--web-port (from command line) is not available in this version of golocust"},
 		{name: "master env", env: map[string]string{"LOCUST_MODE_MASTER": "true"}, args: []string{"--headless"}, want: "--master (from environment variable LOCUST_MODE_MASTER) is not available in this version of golocust"},
 		{name: "worker file", conf: "headless = true\nworker = true\n", want: "--worker (from locust.conf:2) is not available in this version of golocust"},
 		{name: "master host env", env: map[string]string{"LOCUST_MASTER_NODE_HOST": "10.0.0.1"}, args: []string{"--headless"}, want: "--master-host (from environment variable LOCUST_MASTER_NODE_HOST) is not available in this version of golocust"},
-		{name: "class picker env", env: map[string]string{"LOCUST_USERCLASS_PICKER": "1"}, want: "--class-picker (from environment variable LOCUST_USERCLASS_PICKER) is not available in this version of golocust"},
-		{name: "html", args: []string{"--html", "r.html"}, want: "--html (from command line) is not available in this version of golocust"},
-		{name: "autostart", args: []string{"--autostart"}, want: "--autostart (from command line) is not available in this version of golocust"},
 		{name: "processes", args: []string{"--processes", "4"}, want: "--processes (from command line) is not available in this version of golocust"},
 		{name: "cluster token", args: []string{"--cluster-token", "s3cret"}, want: "--cluster-token (from command line) is not available in this version of golocust"},
 	}

@@ -157,6 +157,10 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		// stdout carries the JSON document alone.
 		out.w = stderr
 	}
+	defer r.events.Quitting.Fire(TestEvent{Runner: r})
+	if !o.headless {
+		return runWebUI(ctx, p, r, o, out, log)
+	}
 	return runHeadless(ctx, p, r, o, out, log)
 }
 
@@ -234,6 +238,7 @@ func runHeadless(ctx context.Context, p *Program, r *LocalRunner, o *options, ou
 		}
 	}
 	finish := func(s *Snapshot) {
+		writeHTMLReport(p, r, o, log)
 		if csv != nil {
 			if err := csv.close(s, r.UserCount()); err != nil {
 				log.Error("writing CSV files", "error", err)

@@ -476,7 +476,9 @@ func TestTaskSets(t *testing.T) {
 		New:   func() *struct{} { return &struct{}{} },
 		Tasks: []locust.Task[*struct{}]{{Name: "checkout", Weight: 1, Set: seq}},
 	}
-	_, err := locust.RunTest(context.Background(), locust.Config{Classes: []locust.UserClass{class}, Users: 1, SpawnRate: 1, Iterations: 8})
+	var waits atomic.Int64
+	class.Wait = func(locust.WaitInfo) time.Duration { waits.Add(1); return 0 }
+	res, err := locust.RunTest(context.Background(), locust.Config{Classes: []locust.UserClass{class}, Users: 1, SpawnRate: 1, Iterations: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,6 +486,14 @@ func TestTaskSets(t *testing.T) {
 	want := "start cart cart pay done stop start cart cart pay done stop"
 	if got != want {
 		t.Errorf("trace\n got %s\nwant %s", got, want)
+	}
+	if len(res.Stats.Exceptions) != 0 {
+		t.Errorf("exceptions: %+v", res.Stats.Exceptions)
+	}
+	// Within the set: a wait after cart, cart, pay (3 per round); the
+	// interrupt with reschedule skips the wait after done and the parent's.
+	if got := waits.Load(); got != 6 {
+		t.Errorf("%d waits, want 6", got)
 	}
 }
 
@@ -598,4 +608,29 @@ func TestStartClasses(t *testing.T) {
 		}
 		stop(t, r)
 	})
+}
+
+// Interrupt(false) returns to the parent, which waits its own wait time
+// before its next pick; the child's wait is not used.
+func TestInterruptWaitsInParent(t *testing.T) {
+	var parentWaits, childWaits atomic.Int64
+	leave := &locust.TaskSet[*struct{}]{
+		Name: "leave",
+		Wait: func(locust.WaitInfo) time.Duration { childWaits.Add(1); return 0 },
+		Tasks: []locust.Task[*struct{}]{{Name: "out", Weight: 1, Fn: func(*struct{}, context.Context) error {
+			return locust.Interrupt(false)
+		}}},
+	}
+	class := &locust.Class[*struct{}]{
+		Name:  "I",
+		New:   func() *struct{} { return &struct{}{} },
+		Wait:  func(locust.WaitInfo) time.Duration { parentWaits.Add(1); return 0 },
+		Tasks: []locust.Task[*struct{}]{{Name: "leave", Weight: 1, Set: leave}},
+	}
+	if _, err := locust.RunTest(context.Background(), locust.Config{Classes: []locust.UserClass{class}, Users: 1, SpawnRate: 1, Iterations: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if parentWaits.Load() < 4 || childWaits.Load() != 0 {
+		t.Errorf("parent waited %d times, child %d; want 4+ and 0", parentWaits.Load(), childWaits.Load())
+	}
 }

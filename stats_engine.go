@@ -222,8 +222,8 @@ func (s *Stats) drainLocked(keep bool) {
 				delete(sh.entries, k) // give its dense histogram back
 			}
 		}
-		// Take the failures only when there are some: an empty map left
-		// in the shard is written by recorders while we would range it.
+		// Take the failures map only when it has something: an empty one
+		// stays with the shard, so fails must not be read after Unlock.
 		var fails map[statsFailKey]*statsShardFailure
 		if len(sh.fails) > 0 {
 			fails = sh.fails

@@ -266,9 +266,9 @@ func (l *loop[U]) run(u *userRT) {
 	}
 }
 
-// runSet runs a set until it is interrupted (it returns nil, or
-// errInterruptNow for an immediate reschedule of the parent) or the user
-// must stop (errStopped).
+// runSet runs a set until it is interrupted (it returns nil, after which
+// the parent waits, or errInterruptNow for an immediate reschedule of the
+// parent) or the user must stop (errStopped).
 func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 	u := l.rt
 	if !top && u.iterationsExhausted() {
@@ -299,11 +299,15 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 			i = cs.pick(u.rand)
 		}
 		t := &cs.tasks[i]
-		var err error
 		if t.set != nil {
-			err = l.runSet(t.set, false)
-			if err == errStopped {
-				return err
+			switch l.runSet(t.set, false) {
+			case errStopped:
+				return errStopped
+			case errInterruptNow:
+				// The child set was left with reschedule: pick the
+				// next task at once.
+				u.markWaitEnd()
+				continue
 			}
 		} else {
 			// In arrival-rate mode each leaf task run is one iteration,
@@ -314,32 +318,28 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 			if !u.takeIteration() {
 				return errStopped
 			}
-			err = l.runTask(t)
+			err := l.runTask(t)
 			u.iterationDone()
 			if u.arr != nil {
 				u.arrivalDone()
 			}
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrStopUser):
-			return errStopped
-		case errors.Is(err, errInterruptNow):
-			if !top {
-				return errInterruptNow
-			}
-			u.exception(t.name, errors.New("Interrupt returned by a task of the class itself, not of a nested task set"), "")
-		case errors.Is(err, ErrInterrupt):
-			if !top {
-				if !u.wait(cs.wait) {
-					return errStopped
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrStopUser):
+				return errStopped
+			case errors.Is(err, errInterruptNow), errors.Is(err, ErrInterrupt):
+				if top {
+					u.exception(t.name, errors.New("Interrupt returned by a task of the class itself: only tasks of a nested TaskSet can interrupt it"), "")
+					break
 				}
-				return nil
+				if errors.Is(err, errInterruptNow) {
+					return errInterruptNow
+				}
+				return nil // the parent waits its wait time first
+			case errors.Is(err, ErrRescheduleNow):
+				u.markWaitEnd()
+				continue
 			}
-			u.exception(t.name, errors.New("Interrupt returned by a task of the class itself, not of a nested task set"), "")
-		case errors.Is(err, ErrRescheduleNow):
-			u.markWaitEnd()
-			continue
 		}
 		if !u.wait(cs.wait) {
 			return errStopped

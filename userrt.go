@@ -113,6 +113,14 @@ func (u *userRT) exception(what string, err error, traceback string) {
 	msg := err.Error()
 	u.r.stats.RecordException(msg, traceback)
 	u.r.events.UserError.Fire(UserErrorEvent{Class: u.class.cc.name, Task: what, Err: err, Stack: traceback})
+	if what == "New" {
+		// A user that cannot start (no host, failed login) is worth
+		// saying at once, but only once per distinct error.
+		if _, seen := u.r.setupErrors.LoadOrStore(msg, true); !seen {
+			u.r.log.Error("a user could not start (further identical errors are counted, not logged)", "class", u.class.cc.name, "error", msg)
+		}
+		return
+	}
 	u.r.log.Debug("user error", "class", u.class.cc.name, "task", what, "error", msg)
 }
 

@@ -1,0 +1,266 @@
+// The dashboard: live statistics over a WebSocket, the start/edit form and
+// the controls. Every string from the server is shown as text.
+import "./style.css";
+import { $, el, setText } from "./dom";
+import * as f from "./format";
+import { Charts } from "./charts";
+import { exceptionsTable, failuresTable, liveStatsTable, ratiosList, workersTable } from "./tables";
+import type { Info, LiveMessage, Ratios, View } from "./types";
+
+let info: Info | null = null;
+let view: View | null = null;
+let autoOpened = false;
+let currentTab = "stats";
+
+const stats = liveStatsTable();
+const failures = failuresTable();
+const exceptions = exceptionsTable();
+const workers = workersTable();
+const charts = new Charts();
+
+function mount(): void {
+  $("tab-stats").appendChild(stats.element);
+  $("tab-charts").appendChild(charts.element);
+  $("tab-failures").appendChild(failures.element);
+  $("tab-exceptions").appendChild(exceptions.element);
+  $("tab-workers").appendChild(workers.element);
+  $("tab-ratios").appendChild(ratiosList(null));
+  stats.render([]);
+  failures.render([]);
+  exceptions.render([]);
+  workers.render([]);
+}
+
+// ---- Tabs
+
+function showTab(name: string): void {
+  const btn = document.querySelector<HTMLButtonElement>(`.tabs [data-tab="${name}"]`);
+  if (!btn || btn.hidden) name = "stats";
+  currentTab = name;
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>(".tabs [data-tab]"))) {
+    b.setAttribute("aria-selected", String(b.dataset.tab === name));
+  }
+  for (const s of Array.from(document.querySelectorAll<HTMLElement>("main > .tab"))) {
+    s.hidden = s.id !== "tab-" + name;
+  }
+  if (name === "charts") charts.draw();
+  if (name === "ratios") void loadRatios();
+  if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
+}
+
+async function loadRatios(): Promise<void> {
+  try {
+    const r = await fetch("/tasks", { cache: "no-store" });
+    if (!r.ok) return;
+    const data = (await r.json()) as Ratios;
+    const box = $("tab-ratios");
+    box.replaceChildren(ratiosList(data));
+  } catch {
+    /* the live feed shows the connection state */
+  }
+}
+
+// ---- Live feed
+
+let ws: WebSocket | null = null;
+let retry = 0;
+
+function banner(text: string | null, kind = "warn"): void {
+  const b = $("banner");
+  b.hidden = text === null;
+  b.className = "banner " + kind;
+  b.textContent = text ?? "";
+}
+
+function connect(): void {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const sock = new WebSocket(`${proto}//${location.host}/ws`);
+  ws = sock;
+  sock.onmessage = (ev) => {
+    retry = 0;
+    banner(null);
+    handle(JSON.parse(String(ev.data)) as LiveMessage);
+  };
+  sock.onclose = () => {
+    if (ws !== sock) return;
+    ws = null;
+    setState("disconnected");
+    banner("Connection to the server lost. Reconnecting…");
+    const delay = Math.min(5000, 500 * 2 ** retry++);
+    setTimeout(reconnect, delay);
+  };
+}
+
+async function reconnect(): Promise<void> {
+  try {
+    const r = await fetch("/stats/requests", { cache: "no-store" });
+    if (r.status === 401) {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+      return;
+    }
+  } catch {
+    setTimeout(reconnect, Math.min(5000, 500 * 2 ** retry++));
+    return;
+  }
+  connect();
+}
+
+function handle(m: LiveMessage): void {
+  if (m.type === "hello" && m.info) {
+    info = m.info;
+    setText("version", `golocust ${info.version} · ${info.program} · ${info.mode} mode`);
+    $("logout").hidden = !m.auth;
+    fillClassPicker(info);
+    return;
+  }
+  if (m.type !== "update" || !m.view) return;
+  view = m.view;
+  updateHeader(view);
+  stats.render(view.stats);
+  failures.render(view.errors);
+  exceptions.render(m.exceptions ?? []);
+  setText("n-failures", view.errors.length ? String(view.errors.length) : "");
+  setText("n-exceptions", m.exceptions && m.exceptions.length ? String(m.exceptions.length) : "");
+  const isMaster = info?.mode === "master" || (view.workers?.length ?? 0) > 0;
+  $("tab-btn-workers").hidden = !isMaster;
+  $("h-workers-box").hidden = !isMaster;
+  workers.render(view.workers ?? []);
+  if (m.history) {
+    charts.set(m.history.points, m.history.reset);
+    if (currentTab === "charts") charts.draw();
+  }
+  if (currentTab === "ratios" && view.state !== "ready" && Math.floor(view.time) % 5 === 0) void loadRatios();
+  if (!autoOpened && view.state === "ready") {
+    autoOpened = true;
+    openForm(false);
+  }
+}
+
+function setState(state: string): void {
+  const s = $("h-state");
+  s.textContent = state;
+  s.className = "state " + state;
+}
+
+function updateHeader(v: View): void {
+  setText("h-host", v.host || "—");
+  setState(v.state);
+  setText("h-users", f.int(v.user_count));
+  setText("h-workers", String(v.worker_count));
+  setText("h-rps", f.rate(v.current_rps));
+  setText("h-fail", f.pct(v.fail_ratio));
+  const running = v.state === "spawning" || v.state === "running";
+  $("btn-new").hidden = running || v.state === "stopping";
+  $("btn-edit").hidden = !running;
+  $("btn-stop").hidden = !running;
+  document.title = `golocust · ${v.state}${v.host ? " · " + v.host : ""}`;
+}
+
+// ---- Start / edit form
+
+const dialog = () => $("start-dialog") as HTMLDialogElement;
+const input = (id: string) => $(id) as HTMLInputElement;
+let editing = false;
+
+function fillClassPicker(i: Info): void {
+  const box = $("f-class-list");
+  box.replaceChildren();
+  for (const c of i.classes) {
+    const cb = el("input", { type: "checkbox", name: "user_classes", value: c });
+    cb.checked = true;
+    box.appendChild(el("label", { class: "check" }, cb, " ", c));
+  }
+  $("f-classes").hidden = !i.class_picker || i.classes.length < 2;
+}
+
+function openForm(edit: boolean): void {
+  editing = edit;
+  clearErrors();
+  setText("start-title", edit ? "Edit the running test" : "Start a new load test");
+  setText("start-submit", edit ? "Update" : "Start");
+  for (const e of Array.from(dialog().querySelectorAll<HTMLElement>(".new-only"))) e.hidden = edit;
+  const users = view && view.state !== "ready" ? view.user_count : (info?.users ?? 1);
+  if (edit || !input("f-users").value) input("f-users").value = String(users || info?.users || 1);
+  if (!input("f-rate").value) input("f-rate").value = String(info?.spawn_rate ?? 1);
+  if (!input("f-host").value) input("f-host").value = view?.host || info?.host || "";
+  if (!dialog().open) dialog().showModal();
+  input("f-users").focus();
+  input("f-users").select();
+}
+
+function clearErrors(): void {
+  $("form-error").hidden = true;
+  for (const e of Array.from(dialog().querySelectorAll(".field.invalid"))) e.classList.remove("invalid");
+}
+
+async function submitForm(ev: Event): Promise<void> {
+  ev.preventDefault();
+  clearErrors();
+  const body = new URLSearchParams();
+  body.set("user_count", input("f-users").value.trim());
+  body.set("spawn_rate", input("f-rate").value.trim());
+  if (!editing) {
+    body.set("host", input("f-host").value.trim());
+    body.set("run_time", input("f-runtime").value.trim());
+    if (info?.class_picker) {
+      for (const cb of Array.from(dialog().querySelectorAll<HTMLInputElement>('input[name="user_classes"]:checked'))) {
+        body.append("user_classes", cb.value);
+      }
+    }
+  }
+  const btn = $("start-submit") as HTMLButtonElement;
+  btn.disabled = true;
+  try {
+    const r = await fetch("/swarm", { method: "POST", body });
+    const data = (await r.json().catch(() => ({}))) as { success?: boolean; message?: string; field?: string };
+    if (!r.ok || data.success === false) {
+      const msg = $("form-error");
+      msg.textContent = data.message || `The server answered ${r.status}.`;
+      msg.hidden = false;
+      if (data.field) dialog().querySelector(`.field[data-for="${CSS.escape(data.field)}"]`)?.classList.add("invalid");
+      if (data.field === "run_time" || data.field === "user_classes") ($("advanced") as HTMLDetailsElement).open = true;
+      return;
+    }
+    dialog().close();
+    if (!editing) showTab(currentTab === "download" ? "stats" : currentTab);
+  } catch {
+    const msg = $("form-error");
+    msg.textContent = "Cannot reach the server.";
+    msg.hidden = false;
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function command(url: string): Promise<void> {
+  try {
+    const r = await fetch(url, { cache: "no-store" });
+    if (!r.ok) {
+      const data = (await r.json().catch(() => ({}))) as { message?: string };
+      banner(data.message || `${url} failed: ${r.status}`, "error");
+    }
+  } catch {
+    banner("Cannot reach the server.", "error");
+  }
+}
+
+function init(): void {
+  mount();
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>(".tabs [data-tab]"))) {
+    b.addEventListener("click", () => showTab(b.dataset.tab!));
+  }
+  $("btn-new").addEventListener("click", () => openForm(false));
+  $("btn-edit").addEventListener("click", () => openForm(true));
+  $("btn-stop").addEventListener("click", () => void command("/stop"));
+  $("btn-reset").addEventListener("click", () => void command("/stats/reset"));
+  $("start-cancel").addEventListener("click", () => dialog().close());
+  $("start-form").addEventListener("submit", (e) => void submitForm(e));
+  window.addEventListener("resize", () => {
+    if (currentTab === "charts") charts.draw();
+  });
+  showTab(location.hash.slice(1) || "stats");
+  connect();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+else init();

@@ -1,0 +1,206 @@
+package webui
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a [Server]. The zero value serves on 127.0.0.1:8089
+// without authentication.
+type Options struct {
+	// Addr is the host:port to listen on; empty means 127.0.0.1:8089.
+	// A host that is not a loopback address ("0.0.0.0", ":8089", a name
+	// other than localhost) requires Username and Password unless
+	// AllowNoAuth is set.
+	Addr string
+	// Username and Password, when set, protect every page and endpoint:
+	// browsers log in through a form and get a session cookie, API
+	// clients may send HTTP Basic credentials.
+	Username, Password string
+	// AllowNoAuth allows a non-loopback Addr without credentials.
+	AllowNoAuth bool
+	// TLSCert and TLSKey are the files of a certificate and its key;
+	// with both set the server speaks HTTPS only.
+	TLSCert, TLSKey string
+	// Logger receives the server's log; nil means slog.Default().
+	Logger *slog.Logger
+	// LiveInterval is how often the live feed pushes an update; 0 means
+	// one second.
+	LiveInterval time.Duration
+	// AuthFailureDelay is how long a wrong password is answered late;
+	// failures are answered one at a time, so guessing is limited to one
+	// password per delay. 0 means one second.
+	AuthFailureDelay time.Duration
+	// SessionTTL is how long a login lasts; 0 means 12 hours.
+	SessionTTL time.Duration
+}
+
+// Server serves the web UI and the JSON API of one [Controller]. Create it
+// with [New]; [Server.Handler] can also be mounted in another server.
+type Server struct {
+	ctrl     Controller
+	opts     Options
+	log      *slog.Logger
+	handler  http.Handler
+	loopback bool
+	tls      *tls.Config
+	auth     *authenticator
+	csrf     *http.CrossOriginProtection
+
+	viewMu   sync.Mutex
+	view     *View
+	viewTime time.Time
+
+	doneOnce sync.Once
+	done     chan struct{} // closed by Serve's shutdown: ends live feeds
+}
+
+// DefaultAddr is where the web UI listens by default, as Locust's port but
+// on loopback only.
+const DefaultAddr = "127.0.0.1:8089"
+
+// New checks opts and returns a server for ctrl. Errors name the option
+// at fault: a non-loopback address without credentials, half a
+// credential or half a TLS pair, unreadable TLS files.
+func New(ctrl Controller, opts *Options) (*Server, error) {
+	if ctrl == nil {
+		return nil, errors.New("webui: Controller is nil")
+	}
+	s := &Server{ctrl: ctrl, done: make(chan struct{})}
+	if opts != nil {
+		s.opts = *opts
+	}
+	o := &s.opts
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("webui: address %q: want host:port, e.g. 127.0.0.1:8089", o.Addr)
+	}
+	s.loopback = isLoopbackHost(host)
+	if (o.Username == "") != (o.Password == "") {
+		return nil, errors.New("webui: credentials need both a user name and a password (user:password)")
+	}
+	if strings.Contains(o.Username, ":") {
+		return nil, errors.New("webui: the user name may not contain ':'")
+	}
+	if !s.loopback && o.Username == "" && !o.AllowNoAuth {
+		return nil, fmt.Errorf("webui: refusing to serve on %q without credentials: anyone who can reach it could start load tests; "+
+			"set --web-auth user:password (or LOCUST_WEB_AUTH), bind a loopback address, or opt out with --web-no-auth", o.Addr)
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return nil, errors.New("webui: TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
+	}
+	if o.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("webui: failed to load the TLS certificate and key: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if o.LiveInterval <= 0 {
+		o.LiveInterval = time.Second
+	}
+	if o.AuthFailureDelay <= 0 {
+		o.AuthFailureDelay = time.Second
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	s.log = o.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if o.Username != "" {
+		s.auth = newAuthenticator(o.Username, o.Password, o.AuthFailureDelay, o.SessionTTL, s.tls != nil)
+	}
+	s.csrf = http.NewCrossOriginProtection()
+	s.handler = s.routes()
+	return s, nil
+}
+
+// isLoopbackHost reports whether host (an IP or a name) is a loopback
+// address. Empty (all interfaces) is not.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Handler returns the server's HTTP handler: pages, assets, the JSON API
+// and the live feed, behind the security checks.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// TLS reports whether the server speaks HTTPS.
+func (s *Server) TLS() bool { return s.tls != nil }
+
+// Serve serves on ln until ctx is done, then shuts down gracefully (live
+// feeds are closed, requests in flight get up to 5 seconds) and returns
+// nil. Other errors of the listener are returned.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if s.tls != nil {
+		hs.TLSConfig = s.tls
+		ln = tls.NewListener(ln, s.tls)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.doneOnce.Do(func() { close(s.done) })
+		return fmt.Errorf("webui: failed to serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.doneOnce.Do(func() { close(s.done) })
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	<-errc
+	return nil
+}
+
+// URL returns the address of the UI for a listener address, as a browser
+// would use it: http(s)://127.0.0.1:8089/.
+func (s *Server) URL(addr net.Addr) string {
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + addr.String() + "/"
+}
+
+// currentView returns the controller's view, computed at most every
+// quarter of the live interval so that many tabs cost one snapshot.
+func (s *Server) currentView() *View {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if s.view == nil || time.Since(s.viewTime) > s.opts.LiveInterval/4 {
+		s.view = s.ctrl.View()
+		s.viewTime = time.Now()
+	}
+	return s.view
+}
+
+// forgetView drops the cached view after a change of state.
+func (s *Server) forgetView() {
+	s.viewMu.Lock()
+	s.view = nil
+	s.viewMu.Unlock()
+}
