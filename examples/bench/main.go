@@ -1,0 +1,180 @@
+// Bench measures how fast golocust can load a target: one user class, one
+// task, GET /, and by default no think time, so that each user sends its
+// next request as soon as the last one returned (a closed loop, like wrk
+// with one connection per user).
+//
+//	go build -o /tmp/bench ./examples/bench
+//	/tmp/bench -H http://127.0.0.1:8080 --headless -u 50 -r 50 -t 10s
+//
+// Its own options, besides Locust's:
+//
+//	--std          use HTTPUser (net/http) instead of FastHTTPUser (fasthttp)
+//	--think 1s..2s wait uniformly 1 to 2 s after each request (or a fixed
+//	               time: --think 1s), to measure many mostly idle users
+//	--bench-json   print the statistics measured after the ramp as one JSON
+//	               line at the end of stdout (the rest goes to stderr), for
+//	               ../shared/bench/peers.sh and users.sh: see README.md
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golocust/locust"
+)
+
+// The program's own options, set while the command line is parsed and
+// read when users are made.
+var (
+	useStd    bool            // --std
+	benchJSON bool            // --bench-json
+	think     locust.WaitTime // --think; nil means no wait
+)
+
+// benchUser is what the one task needs: a GET of the target's root. It
+// is an interface so that one class can make its users on either client.
+type benchUser interface {
+	get(ctx context.Context) error
+}
+
+// fastUser sends its requests with fasthttp, the default.
+type fastUser struct{ locust.FastHTTPUser }
+
+func (u *fastUser) get(ctx context.Context) error {
+	u.Client.Get(ctx, "/")
+	return nil // recorded, failed or not; an error here would also count as an exception
+}
+
+// stdUser sends its requests with net/http (--std).
+type stdUser struct{ locust.HTTPUser }
+
+func (u *stdUser) get(ctx context.Context) error {
+	u.Client.Get(ctx, "/")
+	return nil
+}
+
+// benchClass is the one user class.
+var benchClass = &locust.Class[benchUser]{
+	Name: "Bench",
+	New: func() benchUser {
+		if useStd {
+			return &stdUser{}
+		}
+		return &fastUser{}
+	},
+	Wait: func(w locust.WaitInfo) time.Duration {
+		if think == nil {
+			return 0
+		}
+		return think(w)
+	},
+	Tasks: []locust.Task[benchUser]{{Name: "get", Weight: 1, Fn: benchUser.get}},
+}
+
+// flags registers the program's options on Locust's parser.
+func flags(fs *flag.FlagSet) {
+	fs.BoolVar(&useStd, "std", false, "Send requests with HTTPUser (net/http) instead of FastHTTPUser (fasthttp).")
+	fs.BoolVar(&benchJSON, "bench-json", false, `Print {"rps", "p50_ms", "p99_ms", "errors"} measured after the ramp as the last line of stdout; the tables go to stderr.`)
+	fs.Func("think", "Think time after each request: a duration (1s) or a uniform range (1s..2s). Default: none.", func(v string) error {
+		w, err := parseThink(v)
+		if err == nil {
+			think = w
+		}
+		return err
+	})
+}
+
+// parseThink reads "D" (a constant wait) or "MIN..MAX" (uniform).
+func parseThink(v string) (locust.WaitTime, error) {
+	lo, hi, isRange := strings.Cut(v, "..")
+	if !isRange {
+		hi = lo
+	}
+	from, err1 := time.ParseDuration(strings.TrimSpace(lo))
+	to, err2 := time.ParseDuration(strings.TrimSpace(hi))
+	switch {
+	case err1 != nil || err2 != nil:
+		return nil, fmt.Errorf("want a duration such as 1s or a range such as 1s..2s")
+	case from < 0 || to < from:
+		return nil, fmt.Errorf("want durations >= 0 with MIN <= MAX in MIN..MAX")
+	case from == to:
+		return locust.Constant(from), nil
+	}
+	return locust.Between(from, to), nil
+}
+
+// benchResult is the line --bench-json prints.
+type benchResult struct {
+	RPS    float64 `json:"rps"`
+	P50ms  float64 `json:"p50_ms"`
+	P99ms  float64 `json:"p99_ms"`
+	Errors int64   `json:"errors"`
+}
+
+func main() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run runs the program and, with --bench-json, prints the result line.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// With --bench-json the tables go to stderr, so that the JSON line is
+	// the only output on stdout. The option is known only once Main has
+	// parsed it, before anything is printed: hence a writer that decides
+	// when written to.
+	out := &benchStdout{stdout: stdout, stderr: stderr}
+	var (
+		mu    sync.Mutex
+		final *locust.Snapshot
+	)
+	p := &locust.Program{
+		Classes: []locust.UserClass{benchClass},
+		Flags:   flags,
+		Stdout:  out,
+		Stderr:  stderr,
+		Setup: func(r locust.Runner) error {
+			if !benchJSON {
+				return nil
+			}
+			// Measure after the ramp, as --reset-stats: the first time
+			// every user runs, the statistics start afresh.
+			var once sync.Once
+			r.Events().SpawningComplete.Add(func(locust.SpawnEvent) { once.Do(r.ResetStats) })
+			r.Events().TestStop.Add(func(locust.TestEvent) {
+				s := r.Snapshot()
+				mu.Lock()
+				final = s
+				mu.Unlock()
+			})
+			return nil
+		},
+	}
+	code := p.Main(ctx, args)
+	mu.Lock()
+	defer mu.Unlock()
+	if final != nil {
+		t := final.Total
+		line, _ := json.Marshal(benchResult{
+			RPS:    t.TotalRPS,
+			P50ms:  float64(t.Percentile(0.50)) / 1e6,
+			P99ms:  float64(t.Percentile(0.99)) / 1e6,
+			Errors: t.Failures,
+		})
+		fmt.Fprintf(stdout, "%s\n", line)
+	}
+	return code
+}
+
+// benchStdout is the program's stdout: stderr once --bench-json is set.
+type benchStdout struct{ stdout, stderr io.Writer }
+
+func (w *benchStdout) Write(b []byte) (int, error) {
+	if benchJSON {
+		return w.stderr.Write(b)
+	}
+	return w.stdout.Write(b)
+}
