@@ -634,3 +634,42 @@ func TestInterruptWaitsInParent(t *testing.T) {
 		t.Errorf("parent waited %d times, child %d; want 4+ and 0", parentWaits.Load(), childWaits.Load())
 	}
 }
+
+type pool struct{ closed *atomic.Int64 }
+
+func (p *pool) Close() error { p.closed.Add(1); return nil }
+
+type pooledUser struct {
+	p       *pool
+	creates *atomic.Int64
+	closed  *atomic.Int64
+}
+
+func (u *pooledUser) InitUser(env locust.UserEnv) error {
+	type key struct{}
+	u.p = env.Shared(key{}, func() any { u.creates.Add(1); return &pool{closed: u.closed} }).(*pool)
+	return nil
+}
+
+// UserEnv.Shared gives every user of a test the same value, made once,
+// and closes it when the test stops.
+func TestSharedValuesAreSharedAndClosed(t *testing.T) {
+	var creates, closed atomic.Int64
+	class := &locust.Class[*pooledUser]{
+		Name:  "P",
+		New:   func() *pooledUser { return &pooledUser{creates: &creates, closed: &closed} },
+		Wait:  locust.Constant(time.Hour),
+		Tasks: []locust.Task[*pooledUser]{{Name: "t", Weight: 1, Fn: func(*pooledUser, context.Context) error { return nil }}},
+	}
+	r := newRunner(t, locust.Config{Classes: []locust.UserClass{class}})
+	if err := r.Start(20, 1000); err != nil {
+		t.Fatal(err)
+	}
+	for r.State() != locust.StateRunning {
+		time.Sleep(time.Millisecond)
+	}
+	stop(t, r)
+	if creates.Load() != 1 || closed.Load() != 1 {
+		t.Errorf("created %d, closed %d; want 1 and 1 for 20 users", creates.Load(), closed.Load())
+	}
+}

@@ -129,7 +129,7 @@ func (u *userRT) env() UserEnv {
 	if host == "" {
 		host = u.class.cc.host
 	}
-	return UserEnv{Class: u.class.cc.name, ID: u.id, Host: host, Rand: u.rand, Users: u.r.targetUsers()}
+	return UserEnv{Class: u.class.cc.name, ID: u.id, Host: host, Rand: u.rand, Users: u.r.targetUsers(), shared: &u.t.shared}
 }
 
 // onStopContext is the context of OnStop hooks: not cancelled by the stop

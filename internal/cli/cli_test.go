@@ -179,6 +179,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{name: "unknown flag suggestion", args: []string{"--user", "3"}, want: "unknown option --user; did you mean --users?"},
 		{name: "unknown flag typo", args: []string{"--hedless"}, want: "unknown option --hedless; did you mean --headless?"},
+		{name: "unknown flag swapped letters", args: []string{"--usres", "3"}, want: "unknown option --usres; did you mean --users?"},
 		{name: "unknown flag prefix", args: []string{"--spawn"}, want: "unknown option --spawn; did you mean --spawn-rate?"},
 		{name: "unknown custom flag", args: []string{"--my-ar=x"}, want: "unknown option --my-ar; did you mean --my-arg?"},
 		{name: "unknown flag no suggestion", args: []string{"--frobnicate"}, want: "unknown option --frobnicate (see --help for the options)"},
