@@ -260,10 +260,10 @@ func (w *Worker) send(m Message) error {
 // stays silent for LostMasterTimeout the load is stopped, and the worker
 // rejoins as ready when the master is back.
 func (w *Worker) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -413,7 +413,12 @@ func (w *Worker) serve(ctx context.Context, c *websocket.Conn) error {
 		defer wg.Done()
 		cancel(w.reportLoop(ctx))
 	}()
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-w.quit:
+		cancel(errors.New("quit"))
+		_ = c.Close(websocket.StatusNormalClosure, "quit")
+	}
 	_ = c.CloseNow()
 	return context.Cause(ctx)
 }
@@ -575,12 +580,7 @@ func (w *Worker) control(ctx context.Context) {
 			w.cfg.Load.Stop()
 			_ = w.report(ctx, true)
 			_ = w.send(&Quit{Reason: "asked by the master"})
-			close(w.quit)
-			w.mu.Lock()
-			if w.conn != nil {
-				_ = w.conn.Close(websocket.StatusNormalClosure, "quit")
-			}
-			w.mu.Unlock()
+			close(w.quit) // ends the connection and Run
 			return
 		case *Custom:
 			w.mu.Lock()
