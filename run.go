@@ -138,6 +138,9 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		}
 	}
 
+	if code, ok := p.runDistributed(ctx, o, cfg, log, p.newConsoleOut(stdout, stderr, o)); ok {
+		return code
+	}
 	r, err := NewLocalRunner(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
@@ -212,7 +215,7 @@ func (c *consoleOut) summary(s *Snapshot) {
 // consoleInterval is how often the live table is printed, as Locust.
 const consoleInterval = 2 * time.Second
 
-func runHeadless(ctx context.Context, p *Program, r *LocalRunner, o *options, out *consoleOut, log *slog.Logger) int {
+func runHeadless(ctx context.Context, p *Program, r headlessRunner, o *options, out *consoleOut, log *slog.Logger) int {
 	sigs := p.Signals
 	if sigs == nil {
 		ch := make(chan os.Signal, 2)

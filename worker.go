@@ -213,4 +213,3 @@ func (r *LocalRunner) workerConfigure(host string, stopTimeout time.Duration) {
 	}
 	r.cfg.StopTimeout = stopTimeout
 }
-
