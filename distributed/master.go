@@ -528,6 +528,9 @@ func (m *Master) handle(w *mworker, mc *mconn, msg Message) bool {
 			w.state = v.State
 		}
 		w.cpu, w.mem, w.users = v.CPU, v.Memory, v.Users
+		if v.Counts != nil {
+			w.counts = v.Counts
+		}
 	case *Spawned:
 		w.counts = v.Counts
 		w.users = sumCounts(v.Counts)

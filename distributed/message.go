@@ -106,8 +106,9 @@ type Heartbeat struct {
 	CPU float64 `json:"cpu,omitempty"`
 	// Memory is the worker process's resident memory in bytes.
 	Memory uint64 `json:"memory,omitempty"`
-	// Users is the worker's running user count.
-	Users int `json:"users,omitempty"`
+	// Users is the worker's running user count; Counts per class.
+	Users  int            `json:"users,omitempty"`
+	Counts map[string]int `json:"counts,omitempty"`
 }
 
 // Spawn sets a worker's absolute target user count per class.
@@ -293,6 +294,9 @@ func (h *Heartbeat) check() error {
 	}
 	if h.Users < 0 || h.Users > msgMaxUsers {
 		return fmt.Errorf("users is %d; allowed 0 to %d", h.Users, msgMaxUsers)
+	}
+	if err := checkCounts("counts", h.Counts); err != nil {
+		return err
 	}
 	return checkText("state", h.State)
 }

@@ -484,11 +484,11 @@ func (w *Worker) heartbeatLoop(ctx context.Context, c *websocket.Conn) error {
 		w.mu.Lock()
 		silent := time.Since(w.lastSeen)
 		w.mu.Unlock()
-		if limit := time.Duration(w.cfg.Liveness) * iv; silent > limit {
+		if limit := w.silenceLimit(iv); silent > limit {
 			return fmt.Errorf("the master missed %d heartbeats (silent for %v)", w.cfg.Liveness, silent.Round(time.Millisecond))
 		}
 		st := w.cfg.Load.Status()
-		b, err := Encode(&Heartbeat{State: st.State, CPU: w.use.cpuPercent(), Memory: processMemory(), Users: st.Users})
+		b, err := Encode(&Heartbeat{State: st.State, CPU: w.use.cpuPercent(), Memory: processMemory(), Users: st.Users, Counts: st.Counts})
 		if err != nil {
 			return err
 		}
@@ -499,6 +499,17 @@ func (w *Worker) heartbeatLoop(ctx context.Context, c *websocket.Conn) error {
 			w.log.Debug("heartbeat not sent", "error", err)
 		}
 	}
+}
+
+// silenceLimit is how long the master may stay silent before the worker
+// drops the connection and dials again. It is longer than the master's
+// own limit (Liveness intervals) because a worker whose users saturate
+// every CPU reads late: its heartbeats are timer-driven and go out on
+// time, but the goroutine reading the master's can wait its turn behind
+// the users. At most half of LostMasterTimeout, so that a master that is
+// really gone is noticed in time.
+func (w *Worker) silenceLimit(iv time.Duration) time.Duration {
+	return min(max(time.Duration(w.cfg.Liveness)*iv, 5*time.Second), w.cfg.LostMasterTimeout/2)
 }
 
 func (w *Worker) reportLoop(ctx context.Context) error {
