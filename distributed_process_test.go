@@ -34,7 +34,7 @@ func distBuild(t *testing.T) string {
 
 // distProc starts the binary with args; it is killed at the end of the
 // test if still running.
-func distProc(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *syncBuffer) {
+func distProc(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *syncBuffer, <-chan struct{}) {
 	t.Helper()
 	c := exec.Command(bin, args...)
 	c.Env = append(os.Environ(), env...)
@@ -56,7 +56,7 @@ func distProc(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd
 			t.Logf("%s %v stderr:\n%s", bin, args, stderr.String())
 		}
 	})
-	return c, &stdout, stderr
+	return c, &stdout, stderr, done
 }
 
 type syncBuffer struct {
@@ -93,7 +93,7 @@ func distWorkers(t *testing.T, bin string, port, n int, extra ...string) []*exec
 	var cmds []*exec.Cmd
 	for range n {
 		args := append([]string{"--worker", "--master-port", strconv.Itoa(port), "--report-interval", "0.2", "Hitter"}, extra...)
-		c, _, _ := distProc(t, bin, nil, args...)
+		c, _, _, _ := distProc(t, bin, nil, args...)
 		cmds = append(cmds, c)
 	}
 	return cmds
@@ -138,12 +138,10 @@ func distStop(t *testing.T, m *locust.MasterRunner) {
 func TestDistProcessesCLI(t *testing.T) {
 	bin := distBuild(t)
 	target := newDistTarget(t)
-	c, stdout, stderr := distProc(t, bin, nil, "--headless", "--processes", "3", "-u", "6", "-r", "100", "-t", "2s",
+	_, stdout, stderr, exited := distProc(t, bin, nil, "--headless", "--processes", "3", "-u", "6", "-r", "100", "-t", "2s",
 		"-H", target.URL, "--json", "--report-interval", "0.2", "Hitter")
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
 	select {
-	case <-done:
+	case <-exited:
 	case <-time.After(40 * time.Second):
 		t.Fatal("the master did not end")
 	}
@@ -270,7 +268,7 @@ func TestDistMasterKilled(t *testing.T) {
 	bin := distBuild(t)
 	target := newDistTarget(t)
 	port := distFreePort(t)
-	master, _, _ := distProc(t, bin, nil, "--headless", "--master", "--master-bind-port", strconv.Itoa(port),
+	master, _, _, _ := distProc(t, bin, nil, "--headless", "--master", "--master-bind-port", strconv.Itoa(port),
 		"--expect-workers", "2", "-u", "4", "-r", "100", "-H", target.URL, "Hitter")
 	distWorkers(t, bin, port, 2, "--master-lost-timeout", "2s")
 	distWaitFor(t, "load", 20*time.Second, func() bool { return target.hits.Load() > 100 })
@@ -321,7 +319,7 @@ func TestDistSaturatedWorkerHeartbeats(t *testing.T) {
 		defer cancel()
 		_ = m.Quit(ctx)
 	})
-	distProc(t, bin, nil, "--worker", "--master-port", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), "Hog")
+	_, _, _, _ = distProc(t, bin, nil, "--worker", "--master-port", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), "Hog")
 	distWaitWorkers(t, m, 1)
 	if err := m.Start(200, 1000); err != nil {
 		t.Fatal(err)
