@@ -389,3 +389,7 @@ func (r *MasterRunner) ResetStats() {
 
 // Events returns the master's event hooks.
 func (r *MasterRunner) Events() *Events { return r.events }
+
+// LiveWorkers returns the number of connected workers that are not
+// missing.
+func (r *MasterRunner) LiveWorkers() int { return r.m.LiveWorkers() }
