@@ -223,6 +223,8 @@ func (s *Stats) drainLocked(keep bool) {
 		fails := sh.fails
 		if len(fails) > 0 {
 			sh.fails = map[statsFailKey]*statsShardFailure{}
+		} else {
+			fails = nil // still the shard's map: never read it unlocked
 		}
 		sh.mu.Unlock()
 
