@@ -175,6 +175,8 @@ func compileClasses(list []UserClass, f tagFilter) ([]runClass, error) {
 	return classes, nil
 }
 
+func (r *LocalRunner) testConfig() Config { return r.cfg }
+
 // Events returns the runner's event hooks.
 func (r *LocalRunner) Events() *Events { return r.events }
 

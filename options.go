@@ -39,7 +39,7 @@ type options struct {
 	autoquit    int
 	classPicker bool
 
-	// Distributed (not available yet).
+	// Distributed.
 	master               bool
 	masterBindHost       string
 	masterBindPort       int
@@ -50,6 +50,20 @@ type options struct {
 	processes            int
 	masterHost           string
 	masterPort           int
+	masterTLSCert        string
+	masterTLSKey         string
+	masterTLSClientCA    string
+	masterTLSCA          string
+	workerTLSCert        string
+	workerTLSKey         string
+	masterLostTimeout    time.Duration
+	reportInterval       time.Duration
+	noRebalance          bool
+	// workerOf is the master address from GOLOCUST_WORKER_OF (a process
+	// started by --processes).
+	workerOf string
+	// args are the arguments parsed, for --processes.
+	args []string
 
 	// Tags.
 	tags        []string
@@ -86,8 +100,6 @@ type options struct {
 // optUnavailable lists the options of features this version lacks, in
 // help order.
 var optUnavailable = []string{
-	"master", "master-bind-host", "master-bind-port", "expect-workers", "expect-workers-max-wait", "cluster-token",
-	"worker", "processes", "master-host", "master-port",
 }
 
 // optLogLevels are the allowed --loglevel values, lower case.
@@ -145,32 +157,50 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("class-picker", "LOCUST_USERCLASS_PICKER")
 
 	s.Group("Master options")
-	fs.BoolVar(&o.master, "master", false, "Run as the master of a distributed test."+soon)
+	fs.BoolVar(&o.master, "master", false, "Run as the master of a distributed test: workers run the users.")
 	s.Describe("master", "", "")
 	s.SetEnv("master", "LOCUST_MODE_MASTER")
-	fs.StringVar(&o.masterBindHost, "master-bind-host", "127.0.0.1", "Interface the master listens on for workers."+soon)
+	fs.StringVar(&o.masterBindHost, "master-bind-host", "127.0.0.1", "Interface the master listens on for workers. Anything but loopback requires --cluster-token.")
 	s.Describe("master-bind-host", "", "HOST")
-	fs.IntVar(&o.masterBindPort, "master-bind-port", 5557, "Port the master listens on for workers."+soon)
+	fs.IntVar(&o.masterBindPort, "master-bind-port", 5557, "Port the master listens on for workers.")
 	s.Describe("master-bind-port", "", "PORT")
-	fs.IntVar(&o.expectWorkers, "expect-workers", 1, "Workers to wait for before a headless test starts."+soon)
+	fs.IntVar(&o.expectWorkers, "expect-workers", 1, "Workers to wait for before a headless test starts.")
 	s.Describe("expect-workers", "", "N")
-	fs.IntVar(&o.expectWorkersMaxWait, "expect-workers-max-wait", 0, "Give up waiting for workers after this many seconds (0: wait forever)."+soon)
+	fs.IntVar(&o.expectWorkersMaxWait, "expect-workers-max-wait", 0, "Give up waiting for workers after this many seconds and exit 1 (0: wait forever).")
 	s.Describe("expect-workers-max-wait", "", "SECONDS")
-	fs.StringVar(&o.clusterToken, "cluster-token", "", "Shared secret that master and workers authenticate with."+soon)
+	fs.StringVar(&o.clusterToken, "cluster-token", "", "Shared secret that master and workers authenticate with; required when the master listens beyond loopback.")
 	s.Describe("cluster-token", "", "TOKEN")
+	fs.StringVar(&o.masterTLSCert, "master-tls-cert", "", "TLS certificate the master serves workers with. Requires --master-tls-key.")
+	s.Describe("master-tls-cert", "", "FILE")
+	fs.StringVar(&o.masterTLSKey, "master-tls-key", "", "TLS private key of --master-tls-cert.")
+	s.Describe("master-tls-key", "", "FILE")
+	fs.StringVar(&o.masterTLSClientCA, "master-tls-client-ca", "", "Require workers to present a client certificate signed by this CA (PEM).")
+	s.Describe("master-tls-client-ca", "", "FILE")
+	fs.BoolVar(&o.noRebalance, "no-rebalance", false, "Do not move users when workers join or go missing during a test (they move by default).")
+	s.Describe("no-rebalance", "", "")
 
 	s.Group("Worker options")
-	fs.BoolVar(&o.worker, "worker", false, "Run as a worker of a distributed test."+soon)
+	fs.BoolVar(&o.worker, "worker", false, "Run as a worker of a distributed test.")
 	s.Describe("worker", "", "")
 	s.SetEnv("worker", "LOCUST_MODE_WORKER")
-	fs.IntVar(&o.processes, "processes", 0, "Start this many worker processes (-1: one per CPU)."+soon)
+	fs.IntVar(&o.processes, "processes", 0, "Start this many worker processes of this program under a master in this process (-1: one per CPU); with --worker, only the workers.")
 	s.Describe("processes", "", "N")
-	fs.StringVar(&o.masterHost, "master-host", "127.0.0.1", "Address of the master to connect to."+soon)
+	fs.StringVar(&o.masterHost, "master-host", "127.0.0.1", "Address of the master to connect to.")
 	s.Describe("master-host", "", "HOST")
 	s.SetEnv("master-host", "LOCUST_MASTER_NODE_HOST")
-	fs.IntVar(&o.masterPort, "master-port", 5557, "Port of the master to connect to."+soon)
+	fs.IntVar(&o.masterPort, "master-port", 5557, "Port of the master to connect to.")
 	s.Describe("master-port", "", "PORT")
 	s.SetEnv("master-port", "LOCUST_MASTER_NODE_PORT")
+	fs.StringVar(&o.masterTLSCA, "master-tls-ca", "", "Connect to the master over TLS, verifying its certificate with this CA (PEM).")
+	s.Describe("master-tls-ca", "", "FILE")
+	fs.StringVar(&o.workerTLSCert, "worker-tls-cert", "", "Client certificate to present to the master. Requires --worker-tls-key and --master-tls-ca.")
+	s.Describe("worker-tls-cert", "", "FILE")
+	fs.StringVar(&o.workerTLSKey, "worker-tls-key", "", "Private key of --worker-tls-cert.")
+	s.Describe("worker-tls-key", "", "FILE")
+	o.masterLostTimeout = 15 * time.Second
+	s.Var(cli.TimespanVar(&o.masterLostTimeout), "", "master-lost-timeout", "TIME", "Stop the users when the master has been silent this long; the worker keeps reconnecting.")
+	o.reportInterval = time.Second
+	s.Var(cli.TimespanVar(&o.reportInterval), "", "report-interval", "TIME", "How often a worker sends its statistics to the master.")
 
 	s.Group("Tag options")
 	s.Var(cli.StringsVar(&o.tags), "T", "tags", "TAG", "Run only tasks with at least one of these tags.")
@@ -225,6 +255,8 @@ func parseOptions(s *cli.Set, o *options, args []string, getenv func(string) str
 	}
 	o.set = s
 	o.classNames = names
+	o.workerOf = getenv(distWorkerOfEnv)
+	o.args = append([]string(nil), args...)
 	return names, nil
 }
 
@@ -237,6 +269,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		if src, ok := o.optSource(name); ok {
 			return Config{}, cli.Usagef("%s (from %s) is not available in this version of golocust", o.optDisplay(name), src)
 		}
+	}
+	if err := o.distCheck(); err != nil {
+		return Config{}, err
 	}
 	if len(classes) == 0 {
 		return Config{}, fmt.Errorf("no user classes: pass at least one class to Run")

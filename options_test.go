@@ -190,11 +190,13 @@ func TestOptionsErrors(t *testing.T) {
 		{name: "bad loglevel", args: []string{"--headless", "-L", "verbose"}, want: `-L/--loglevel "verbose": unknown log level; use one of debug, info, warning, error, critical`},
 		{name: "bad exit code", args: []string{"--headless", "--exit-code-on-error", "300"}, want: "--exit-code-on-error must be between 0 and 125, got 300"},
 		// Features of later versions.
-		{name: "master env", env: map[string]string{"LOCUST_MODE_MASTER": "true"}, args: []string{"--headless"}, want: "--master (from environment variable LOCUST_MODE_MASTER) is not available in this version of golocust"},
-		{name: "worker file", conf: "headless = true\nworker = true\n", want: "--worker (from locust.conf:2) is not available in this version of golocust"},
-		{name: "master host env", env: map[string]string{"LOCUST_MASTER_NODE_HOST": "10.0.0.1"}, args: []string{"--headless"}, want: "--master-host (from environment variable LOCUST_MASTER_NODE_HOST) is not available in this version of golocust"},
-		{name: "processes", args: []string{"--processes", "4"}, want: "--processes (from command line) is not available in this version of golocust"},
-		{name: "cluster token", args: []string{"--cluster-token", "s3cret"}, want: "--cluster-token (from command line) is not available in this version of golocust"},
+		// Distributed mode.
+		{name: "master and worker", env: map[string]string{"LOCUST_MODE_MASTER": "true"}, conf: "worker = true\n", args: []string{"--headless"}, want: "--master and --worker cannot be combined: run one master and any number of workers"},
+		{name: "master with processes", args: []string{"--headless", "--master", "--processes", "2"}, want: "--processes starts its own master: drop --master (or use --worker --processes N to start only workers)"},
+		{name: "expect no workers", args: []string{"--headless", "--master", "--expect-workers", "0"}, want: "--expect-workers must be 1 or more, got 0"},
+		{name: "tls cert without key", args: []string{"--headless", "--master", "--master-tls-cert", "c.pem"}, want: "--master-tls-cert and --master-tls-key go together"},
+		{name: "client cert without CA", args: []string{"--worker", "--worker-tls-cert", "c.pem", "--worker-tls-key", "k.pem"}, want: "--worker-tls-cert needs --master-tls-ca: client certificates are only sent over TLS"},
+		{name: "iterations on a master", args: []string{"--headless", "--processes", "2", "-i", "10"}, want: "-i/--iterations is not supported in distributed mode yet: use --run-time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -141,6 +141,9 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		}
 	}
 
+	if code, ok := p.runDistributed(ctx, o, cfg, log, p.newConsoleOut(stdout, stderr, o)); ok {
+		return code
+	}
 	r, err := NewLocalRunner(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
@@ -221,7 +224,7 @@ func (c *consoleOut) summary(s *Snapshot) {
 // consoleInterval is how often the live table is printed, as Locust.
 const consoleInterval = 2 * time.Second
 
-func runHeadless(ctx context.Context, p *Program, r *LocalRunner, o *options, out *consoleOut, log *slog.Logger) int {
+func runHeadless(ctx context.Context, p *Program, r headlessRunner, o *options, out *consoleOut, log *slog.Logger) int {
 	sigs := p.Signals
 	if sigs == nil {
 		ch := make(chan os.Signal, 2)
@@ -251,8 +254,8 @@ func runHeadless(ctx context.Context, p *Program, r *LocalRunner, o *options, ou
 
 	var err error
 	switch {
-	case r.cfg.Arrival != nil:
-		a := r.cfg.Arrival
+	case r.testConfig().Arrival != nil:
+		a := r.testConfig().Arrival
 		log.Info("starting an arrival-rate test", "rate_per_s", a.Rate, "stages", len(a.Stages), "run_time", o.runTime)
 		err = r.StartArrival(*a)
 	case p.Shape != nil:
@@ -319,17 +322,17 @@ loop:
 		finish(s)
 		out.summary(s)
 		code := exitCode(o, s)
-		if len(r.cfg.Thresholds) > 0 {
+		if len(r.testConfig().Thresholds) > 0 {
 			v := r.Verdict()
 			_ = writeVerdictTable(out.w, v)
-			code = openExitCode(v, r.cfg.Thresholds, s, code, o.exitCodeOnError)
+			code = openExitCode(v, r.testConfig().Thresholds, s, code, o.exitCodeOnError)
 		}
 		return code
 	}
 	s := r.Snapshot()
 	finish(s)
 	var verdict *Verdict
-	if len(r.cfg.Thresholds) > 0 {
+	if len(r.testConfig().Thresholds) > 0 {
 		v := r.Verdict()
 		verdict = &v
 	}
@@ -342,7 +345,7 @@ loop:
 	code := exitCode(o, s)
 	if verdict != nil {
 		_ = writeVerdictTable(out.w, *verdict)
-		code = openExitCode(*verdict, r.cfg.Thresholds, s, code, o.exitCodeOnError)
+		code = openExitCode(*verdict, r.testConfig().Thresholds, s, code, o.exitCodeOnError)
 		if verdict.Aborted {
 			log.Error("the test was aborted by an abort rule", "rule", verdict.AbortReason, "exit_code", code)
 		} else if !verdict.Pass {

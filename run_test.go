@@ -181,7 +181,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--headless", "-H", "example.com"}, "example.com"},
 		{[]string{"--headless", "Nope"}, "Nope"},
 		{[]string{"--headless", "-T", "nosuchtag"}, "nosuchtag"},
-		{[]string{"--headless", "--master"}, "--master"},
+		{[]string{"--headless", "--master", "--worker"}, "--master and --worker cannot be combined"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

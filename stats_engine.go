@@ -228,6 +228,8 @@ func (s *Stats) drainLocked(keep bool) {
 		if len(sh.fails) > 0 {
 			fails = sh.fails
 			sh.fails = map[statsFailKey]*statsShardFailure{}
+		} else {
+			fails = nil // still the shard's map: never read it unlocked
 		}
 		sh.mu.Unlock()
 

@@ -1,0 +1,114 @@
+package distributed_test
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golocust/locust/distributed"
+)
+
+func sampleMessages() []distributed.Message {
+	return []distributed.Message{
+		&distributed.Hello{Version: 1, WorkerID: "host_1a2b", Capabilities: []string{"reports"}, Classes: []string{"A", "B"}},
+		&distributed.Welcome{Index: 3, Session: "abc", HeartbeatInterval: time.Second},
+		&distributed.Reject{Reason: "no"},
+		&distributed.Heartbeat{State: "running", CPU: 12.5, Memory: 1 << 20, Users: 4, Counts: map[string]int{"A": 4}},
+		&distributed.Heartbeat{},
+		&distributed.Spawn{Counts: map[string]int{"A": 2, "B": 0}, Rate: 1.5, Host: "http://x", StopTimeout: time.Second, Options: map[string]string{"think": "1s"}},
+		&distributed.Spawned{Counts: map[string]int{"A": 2}},
+		&distributed.Stop{}, &distributed.Stopped{}, &distributed.Quit{Reason: "bye"}, &distributed.ResetStats{},
+		&distributed.Report{Seq: 7, Final: true, Users: 2, Counts: map[string]int{"A": 2}, Stats: []byte{1, 2, 3}},
+		&distributed.ReportAck{Seq: 7},
+		&distributed.Custom{Type: "ping", Data: []byte("hi")},
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	for _, m := range sampleMessages() {
+		b, err := distributed.Encode(m)
+		if err != nil {
+			t.Fatalf("Encode(%#v): %v", m, err)
+		}
+		got, err := distributed.Decode(b)
+		if err != nil {
+			t.Fatalf("Decode(Encode(%s)): %v", m.Kind(), err)
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Errorf("%s: round trip gave %#v, want %#v", m.Kind(), got, m)
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	frame := func(k distributed.Kind, hdr string, data ...byte) []byte {
+		b := []byte{byte(k), byte(len(hdr))}
+		return append(append(b, hdr...), data...)
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "empty"},
+		{"unknown kind", frame(99, "{}"), "unknown kind 99"},
+		{"unknown field", frame(distributed.KindStop, `{"x":1}`), "unknown field"},
+		{"trailing JSON", frame(distributed.KindStop, `{}{}`), "trailing data"},
+		{"not an object", frame(distributed.KindStop, `null`), "not a JSON object"},
+		{"wrong type", frame(distributed.KindReportAck, `{"seq":"1"}`), "cannot unmarshal"},
+		{"data on a kind without", frame(distributed.KindStop, `{}`, 1, 2), "unexpected bytes"},
+		{"header too long", []byte{byte(distributed.KindStop), 50, '{', '}'}, "exceeds"},
+		{"negative count", frame(distributed.KindSpawn, `{"counts":{"A":-1},"rate":1}`), "allowed 0"},
+		{"zero rate", frame(distributed.KindSpawn, `{"counts":{},"rate":0}`), "rate"},
+		{"empty worker id", frame(distributed.KindHello, `{"version":1,"worker_id":""}`), "worker_id is empty"},
+		{"control char", frame(distributed.KindHello, `{"version":1,"worker_id":"a\u0001"}`), "control character"},
+		{"report seq 0", frame(distributed.KindReport, `{"seq":0,"users":0}`), "seq is 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := distributed.Decode(tt.b)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Decode = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzDecode checks that Decode never panics, and that whatever it
+// accepts encodes back to something that decodes to the same message.
+func FuzzDecode(f *testing.F) {
+	for _, m := range sampleMessages() {
+		b, err := distributed.Encode(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := distributed.Decode(b)
+		if err != nil {
+			return
+		}
+		again, err := distributed.Encode(m)
+		if err != nil {
+			t.Fatalf("decoded %#v does not encode: %v", m, err)
+		}
+		m2, err := distributed.Decode(again)
+		if err != nil {
+			t.Fatalf("re-encoded %s does not decode: %v", m.Kind(), err)
+		}
+		if !reflect.DeepEqual(m, m2) && !bytes.Equal(again, mustEncode(t, m2)) {
+			t.Fatalf("round trip changed %#v into %#v", m, m2)
+		}
+	})
+}
+
+func mustEncode(t *testing.T, m distributed.Message) []byte {
+	b, err := distributed.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,58 @@
+package dispatch
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// WorkerHost returns the host part of a worker id "host_random": the text
+// before the last underscore, or the whole id without one.
+func WorkerHost(id string) string {
+	if i := strings.LastIndexByte(id, '_'); i > 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// OrderWorkers returns worker ids in assignment order, spreading across
+// hosts first: ids are grouped by [WorkerHost] and sorted by (position
+// within their host, host, id), so that the first worker of every host
+// comes before the second worker of any host. ids is not changed.
+func OrderWorkers(ids []string) []string {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	pos := make(map[string]int, len(sorted))
+	seen := map[string]int{}
+	for _, id := range sorted {
+		h := WorkerHost(id)
+		pos[id] = seen[h]
+		seen[h]++
+	}
+	slices.SortStableFunc(sorted, func(a, b string) int {
+		return cmp.Or(cmp.Compare(pos[a], pos[b]), cmp.Compare(WorkerHost(a), WorkerHost(b)), cmp.Compare(a, b))
+	})
+	return sorted
+}
+
+// Workers splits the first n users of Sequence(classes, n) among workers,
+// given in assignment order (see [OrderWorkers]): user i goes to worker
+// i mod len(workers). It returns, per worker, the user count of each
+// class. Because the sequence of n users is a prefix of the sequence of
+// n+1, growing n only adds users to workers and shrinking it only removes
+// them: a ramp never moves a running user. Fixed counts are honoured
+// across the whole cluster, and every worker's total differs from any
+// other's by at most one. Without workers it returns nil.
+func Workers(classes []Class, workers int, n int) [][]int {
+	if workers <= 0 {
+		return nil
+	}
+	out := make([][]int, workers)
+	for w := range out {
+		out[w] = make([]int, len(classes))
+	}
+	for i, c := range Sequence(classes, n) {
+		out[i%workers][c]++
+	}
+	return out
+}

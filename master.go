@@ -1,0 +1,406 @@
+package locust
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/golocust/locust/distributed"
+)
+
+// MasterOptions configure the cluster side of a [MasterRunner]. The zero
+// value listens on 127.0.0.1:5557 without TLS or token.
+type MasterOptions struct {
+	// Addr is the address workers connect to, "127.0.0.1:5557" by
+	// default. Anything but a loopback address requires Token.
+	Addr string
+	// Listener, when set, is used instead of listening on Addr.
+	Listener net.Listener
+	// Token is the shared cluster token workers must present.
+	Token string
+	// TLS, when set, serves workers over TLS.
+	TLS *tls.Config
+	// HeartbeatInterval is how often heartbeats go both ways (1 s);
+	// a worker silent for 3 intervals is marked missing.
+	HeartbeatInterval time.Duration
+	// NoRebalance keeps users where they are when workers join or go
+	// missing, until the next Start; by default they are redistributed
+	// at once.
+	NoRebalance bool
+	// ReadLimit bounds each message from a worker, in bytes (16 MiB).
+	ReadLimit int64
+}
+
+// MasterRunner drives a cluster of workers: it owns no users, dispatches
+// per-worker, per-class targets and merges the workers' statistics into
+// one view whose percentiles are those of a single process that saw every
+// sample. Create it with [NewMasterRunner]; it implements [Runner], and
+// all methods are safe for concurrent use.
+type MasterRunner struct {
+	cfg    Config
+	stats  *Stats
+	events *Events
+	log    *slog.Logger
+	m      *distributed.Master
+
+	mu     sync.Mutex
+	state  State
+	test   *masterTest
+	closed bool
+}
+
+type masterTest struct {
+	start   time.Time
+	stopReq chan struct{}
+	stopped sync.Once
+	ended   chan struct{}
+	reason  string
+	shaped  bool
+	first   bool // the first ramp has not completed yet (for ResetStats)
+}
+
+// NewMasterRunner validates cfg, starts listening for workers and returns
+// a master in the ready state. Config.Iterations is not supported in
+// distributed mode yet.
+func NewMasterRunner(cfg Config, opts MasterOptions) (*MasterRunner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Iterations > 0 {
+		return nil, errors.New("Config.Iterations is not supported by a distributed test yet: use RunTime")
+	}
+	classes, err := compileClasses(cfg.Classes, tagFilter{include: cfg.Tags, exclude: cfg.ExcludeTags})
+	if err != nil {
+		return nil, err
+	}
+	r := &MasterRunner{cfg: cfg, log: cfg.Logger, events: cfg.Events, stats: NewStats("master")}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.events == nil {
+		r.events = &Events{}
+	}
+	r.events.setLogger(r.log)
+	dc := make([]distributed.Class, len(classes))
+	for i, c := range classes {
+		dc[i] = distributed.Class{Name: c.cc.name, Weight: c.cc.weight, Fixed: c.cc.fixedCount}
+	}
+	r.m, err = distributed.NewMaster(distributed.MasterConfig{
+		Listener: opts.Listener, Addr: opts.Addr, Token: opts.Token, TLS: opts.TLS, Classes: dc,
+		HeartbeatInterval: opts.HeartbeatInterval, NoRebalance: opts.NoRebalance, ReadLimit: opts.ReadLimit,
+		OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.events.Init.Fire(InitEvent{Runner: r})
+	return r, nil
+}
+
+// merge adds a worker's delta to the cluster statistics.
+func (r *MasterRunner) merge(workerID string, rep *distributed.Report) error {
+	var d Snapshot
+	if err := d.UnmarshalBinary(rep.Stats); err != nil {
+		return fmt.Errorf("report of worker %s: %w", workerID, err)
+	}
+	r.stats.Add(&d)
+	return nil
+}
+
+func (r *MasterRunner) rampDone(users int) {
+	r.mu.Lock()
+	t := r.test
+	if t == nil || r.state != StateSpawning {
+		r.mu.Unlock()
+		return
+	}
+	r.state = StateRunning
+	first := t.first
+	t.first = false
+	r.mu.Unlock()
+	r.events.SpawningComplete.Fire(SpawnEvent{Users: users, Classes: r.m.UserCounts()})
+	if first && r.cfg.ResetStats {
+		r.ResetStats()
+		r.log.Info("statistics reset after the ramp (--reset-stats)")
+	}
+}
+
+// Addr returns the address the master listens on.
+func (r *MasterRunner) Addr() net.Addr { return r.m.Addr() }
+
+// Workers returns every known worker, by index.
+func (r *MasterRunner) Workers() []distributed.WorkerInfo { return r.m.Workers() }
+
+// LostWorkers returns how many times a worker running users went missing.
+func (r *MasterRunner) LostWorkers() int { return r.m.Lost() }
+
+// WaitWorkers waits until at least n workers are connected or ctx is done.
+func (r *MasterRunner) WaitWorkers(ctx context.Context, n int) error { return r.m.WaitWorkers(ctx, n) }
+
+// Send sends a custom message to one worker, or to all if workerID is
+// empty.
+func (r *MasterRunner) Send(workerID, typ string, data []byte) error {
+	return r.m.Send(workerID, typ, data)
+}
+
+// Handle registers fn for custom messages of type typ from workers.
+func (r *MasterRunner) Handle(typ string, fn func(workerID string, data []byte)) { r.m.Handle(typ, fn) }
+
+// Start starts a test on the connected workers, or changes the running
+// one: the cluster ramps to users at rate users per second. It fails
+// without a connected worker.
+func (r *MasterRunner) Start(users int, rate float64) error {
+	if users < 0 {
+		return fmt.Errorf("users is %d: allowed 0 or more", users)
+	}
+	if !validRate(rate) {
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", rate)
+	}
+	return r.start(users, rate, nil)
+}
+
+func (r *MasterRunner) target(users int, rate float64) distributed.Target {
+	return distributed.Target{Users: users, Rate: rate, Host: r.cfg.Host, StopTimeout: r.cfg.StopTimeout}
+}
+
+func (r *MasterRunner) start(users int, rate float64, shape LoadShape) error {
+	r.mu.Lock()
+	switch r.state {
+	case StateStopping:
+		r.mu.Unlock()
+		return errors.New("the test is stopping; start again when it has stopped")
+	case StateReady, StateStopped:
+		if err := r.m.Start(r.target(users, rate)); err != nil {
+			r.mu.Unlock()
+			return err
+		}
+		t := &masterTest{start: time.Now(), stopReq: make(chan struct{}), ended: make(chan struct{}), shaped: shape != nil, first: true}
+		r.test = t
+		r.state = StateSpawning
+		r.stats.Reset()
+		r.mu.Unlock()
+		r.events.TestStart.Fire(TestEvent{Runner: r})
+		go r.supervise(t, shape)
+		return nil
+	default:
+		if r.test.shaped && shape == nil {
+			r.mu.Unlock()
+			return errors.New("the test is driven by a load shape; its user count cannot be changed")
+		}
+		r.state = StateSpawning
+		r.mu.Unlock()
+		return r.m.Start(r.target(users, rate))
+	}
+}
+
+// StartShape starts a test whose cluster-wide user count shape drives,
+// ticked about once a second.
+func (r *MasterRunner) StartShape(shape LoadShape) error {
+	if shape == nil {
+		return errors.New("shape is nil")
+	}
+	step, ok := shape.Tick(0)
+	if !ok {
+		return errors.New("the load shape ended before the test started")
+	}
+	if step.Users < 0 || !validRate(step.SpawnRate) {
+		return fmt.Errorf("the load shape's first step is invalid: users %d, spawn rate %v", step.Users, step.SpawnRate)
+	}
+	return r.start(step.Users, step.SpawnRate, shape)
+}
+
+// supervise enforces the run time, ticks the shape and the statistics,
+// and ends the test.
+func (r *MasterRunner) supervise(t *masterTest, shape LoadShape) {
+	var runC <-chan time.Time
+	if r.cfg.RunTime > 0 {
+		rt := time.NewTimer(r.cfg.RunTime)
+		defer rt.Stop()
+		runC = rt.C
+	}
+	iv := r.cfg.StatsInterval
+	if iv == 0 {
+		iv = time.Second
+	}
+	statsT := time.NewTicker(iv)
+	defer statsT.Stop()
+	var shapeC <-chan time.Time
+	var last ShapeStep
+	if shape != nil {
+		last, _ = shape.Tick(0)
+		st := time.NewTicker(time.Second)
+		defer st.Stop()
+		shapeC = st.C
+	}
+	reason := "stopped"
+loop:
+	for {
+		select {
+		case <-statsT.C:
+			r.stats.Tick(r.m.UserCount())
+		case <-shapeC:
+			step, ok := shape.Tick(time.Since(t.start))
+			if !ok {
+				reason = "load shape ended"
+				break loop
+			}
+			if step.Users == last.Users && step.SpawnRate == last.SpawnRate {
+				continue
+			}
+			if step.Users < 0 || !validRate(step.SpawnRate) {
+				r.log.Error("load shape returned an invalid step; stopping", "users", step.Users, "rate", step.SpawnRate)
+				reason = "load shape error"
+				break loop
+			}
+			last = step
+			r.mu.Lock()
+			r.state = StateSpawning
+			r.mu.Unlock()
+			if err := r.m.Start(r.target(step.Users, step.SpawnRate)); err != nil {
+				r.log.Error("cannot apply the load shape's step", "error", err)
+			}
+		case <-runC:
+			reason = "run time limit"
+			r.log.Info("run time limit reached, stopping", "run_time", r.cfg.RunTime)
+			break loop
+		case <-t.stopReq:
+			break loop
+		}
+	}
+	r.mu.Lock()
+	r.state = StateStopping
+	r.mu.Unlock()
+	r.events.TestStopping.Fire(TestEvent{Runner: r})
+	// Workers answer a stop after their final report; a missing worker
+	// is not waited for.
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.StopTimeout+15*time.Second)
+	if err := r.m.Stop(ctx); err != nil {
+		r.log.Warn("not every worker confirmed the stop; their last report may be missing", "error", err)
+	}
+	cancel()
+	r.stats.Tick(0)
+	r.mu.Lock()
+	r.state = StateStopped
+	t.reason = reason
+	r.mu.Unlock()
+	r.events.TestStop.Fire(TestEvent{Runner: r})
+	close(t.ended)
+}
+
+// Stop stops the test on every worker and returns when each has stopped
+// and sent its final report (missing workers are not waited for), or ctx
+// is done.
+func (r *MasterRunner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	t := r.test
+	r.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	t.stopped.Do(func() { close(t.stopReq) })
+	select {
+	case <-t.ended:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait blocks until the current test has ended or ctx is done.
+func (r *MasterRunner) Wait(ctx context.Context) error {
+	r.mu.Lock()
+	t := r.test
+	r.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	select {
+	case <-t.ended:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// EndReason says why the last test ended; empty while it runs.
+func (r *MasterRunner) EndReason() string {
+	r.mu.Lock()
+	t := r.test
+	r.mu.Unlock()
+	if t == nil {
+		return ""
+	}
+	select {
+	case <-t.ended:
+		return t.reason
+	default:
+		return ""
+	}
+}
+
+// Quit tells every worker to quit, waits (bounded by ctx) for their final
+// reports, fires Events.Quitting and closes the master's listener.
+func (r *MasterRunner) Quit(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.mu.Unlock()
+	r.events.Quitting.Fire(TestEvent{Runner: r})
+	err := r.m.Quit(ctx)
+	if cerr := r.m.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// State returns the master's state.
+func (r *MasterRunner) State() State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+// UserCount returns the users running on the live workers.
+func (r *MasterRunner) UserCount() int { return r.m.UserCount() }
+
+// UserCounts returns the users per class running on the live workers.
+func (r *MasterRunner) UserCounts() map[string]int { return r.m.UserCounts() }
+
+// Stats returns the cluster's merged statistics.
+func (r *MasterRunner) Stats() *Stats { return r.stats }
+
+// Snapshot returns the cluster's current statistics.
+func (r *MasterRunner) Snapshot() *Snapshot { return r.stats.Snapshot() }
+
+// ResetStats empties the cluster's statistics and the workers'.
+func (r *MasterRunner) ResetStats() {
+	r.m.ResetStats()
+	r.stats.Reset()
+	r.events.ResetStats.Fire(struct{}{})
+}
+
+// Events returns the master's event hooks.
+func (r *MasterRunner) Events() *Events { return r.events }
+
+// LiveWorkers returns the number of connected workers that are not
+// missing.
+func (r *MasterRunner) LiveWorkers() int { return r.m.LiveWorkers() }
+
+func (m *MasterRunner) testConfig() Config { return m.cfg }
+
+// StartArrival is not available on a master yet: arrival-rate tests run
+// in local mode only.
+func (m *MasterRunner) StartArrival(Arrival) error {
+	return errors.New("arrival-rate mode is not available in distributed mode yet")
+}
+
+// Verdict evaluates Config.Thresholds over the cluster's statistics.
+func (m *MasterRunner) Verdict() Verdict { return EvaluateThresholds(m.Snapshot(), m.cfg.Thresholds) }

@@ -1,0 +1,215 @@
+package locust
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/golocust/locust/distributed"
+)
+
+// WorkerOptions configure how a [WorkerRunner] reaches its master. The
+// zero value connects to 127.0.0.1:5557 without TLS or token.
+type WorkerOptions struct {
+	// MasterAddr is the master's host:port, "127.0.0.1:5557" by default.
+	MasterAddr string
+	// Token is the master's cluster token.
+	Token string
+	// TLS, when set, connects over TLS with this configuration.
+	TLS *tls.Config
+	// ID names the worker, "hostname_random" by default.
+	ID string
+	// ReportInterval is how often statistics are sent (1 s).
+	ReportInterval time.Duration
+	// LostMasterTimeout is how long users keep running without a master
+	// (15 s); the worker keeps reconnecting afterwards.
+	LostMasterTimeout time.Duration
+	// HeartbeatInterval is used until the master's welcome sets it (1 s).
+	HeartbeatInterval time.Duration
+}
+
+// WorkerRunner runs users in this process as a master directs: it wraps
+// a [LocalRunner] whose per-class targets come from the master, and ships
+// its statistics to the master as deltas. Create it with
+// [NewWorkerRunner] and call Run. It implements [Runner]; Start and
+// StartShape fail, since the master decides the users.
+type WorkerRunner struct {
+	lr *LocalRunner
+	w  *distributed.Worker
+	id string
+
+	mu    sync.Mutex
+	carry *Snapshot // a delta taken before a restart reset the statistics
+	done  chan struct{}
+}
+
+// NewWorkerRunner validates cfg and returns a worker in the ready state.
+// The master's host and stop timeout replace cfg's when it starts a test;
+// cfg.RunTime, Iterations and Shape are the master's business and must be
+// zero.
+func NewWorkerRunner(cfg Config, opts WorkerOptions) (*WorkerRunner, error) {
+	if cfg.RunTime != 0 || cfg.Iterations != 0 || cfg.Shape != nil {
+		return nil, errors.New("Config.RunTime, Iterations and Shape are set on the master, not on a worker")
+	}
+	cfg.ResetStats = false // the master resets the workers' statistics
+	lr, err := NewLocalRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &WorkerRunner{lr: lr, done: make(chan struct{})}
+	addr := opts.MasterAddr
+	if addr == "" {
+		addr = "127.0.0.1:5557"
+	}
+	names := make([]string, len(lr.classes))
+	for i, c := range lr.classes {
+		names[i] = c.cc.name
+	}
+	r.w, err = distributed.NewWorker(distributed.WorkerConfig{
+		MasterAddr: addr, TLS: opts.TLS, Token: opts.Token, ID: opts.ID, Classes: names, Load: (*workerLoad)(r),
+		ReportInterval: opts.ReportInterval, HeartbeatInterval: opts.HeartbeatInterval,
+		LostMasterTimeout: opts.LostMasterTimeout, Logger: lr.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.id = r.w.ID()
+	lr.stats.node = r.id
+	return r, nil
+}
+
+// ID returns the worker's id.
+func (r *WorkerRunner) ID() string { return r.id }
+
+// Run connects to the master and serves it until the master says quit
+// (nil), refuses this worker (an error wrapping distributed.ErrRefused)
+// or ctx is done (ctx's error). Users are stopped before it returns.
+func (r *WorkerRunner) Run(ctx context.Context) error {
+	defer close(r.done)
+	err := r.w.Run(ctx)
+	_ = r.lr.Stop(context.Background())
+	r.lr.events.Quitting.Fire(TestEvent{Runner: r})
+	return err
+}
+
+// Send sends a custom message to the master.
+func (r *WorkerRunner) Send(ctx context.Context, typ string, data []byte) error {
+	return r.w.Send(ctx, typ, data)
+}
+
+// Handle registers fn for custom messages of type typ from the master.
+func (r *WorkerRunner) Handle(typ string, fn func(data []byte)) { r.w.Handle(typ, fn) }
+
+// Start fails: a worker's users are set by its master.
+func (r *WorkerRunner) Start(int, float64) error {
+	return errors.New("a worker's users are set by its master")
+}
+
+// StartShape fails: a worker's users are set by its master.
+func (r *WorkerRunner) StartShape(LoadShape) error {
+	return errors.New("a worker's users are set by its master")
+}
+
+// Stop stops the worker's users (the master may start them again).
+func (r *WorkerRunner) Stop(ctx context.Context) error { return r.lr.Stop(ctx) }
+
+// Wait blocks until Run has returned or ctx is done.
+func (r *WorkerRunner) Wait(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// State returns the state of the worker's users.
+func (r *WorkerRunner) State() State { return r.lr.State() }
+
+// UserCount returns the number of running users.
+func (r *WorkerRunner) UserCount() int { return r.lr.UserCount() }
+
+// UserCounts returns the number of running users per class.
+func (r *WorkerRunner) UserCounts() map[string]int { return r.lr.UserCounts() }
+
+// Snapshot returns the worker's own statistics since its test started.
+func (r *WorkerRunner) Snapshot() *Snapshot { return r.lr.Snapshot() }
+
+// ResetStats empties the worker's statistics.
+func (r *WorkerRunner) ResetStats() {
+	r.mu.Lock()
+	r.carry = nil
+	r.mu.Unlock()
+	r.lr.ResetStats()
+}
+
+// Events returns the worker's event hooks.
+func (r *WorkerRunner) Events() *Events { return r.lr.events }
+
+// workerLoad is the WorkerRunner as the distributed package drives it.
+type workerLoad WorkerRunner
+
+func (l *workerLoad) Spawn(s *distributed.Spawn) error {
+	lr := l.lr
+	lr.mu.Lock()
+	idle := lr.state == StateReady || lr.state == StateStopped
+	lr.mu.Unlock()
+	if idle {
+		// Starting resets the statistics: keep what was not reported yet
+		// (recorded after the master was lost, say) for the next report.
+		d := lr.stats.Delta()
+		l.mu.Lock()
+		l.carry = l.carry.Merge(d)
+		l.mu.Unlock()
+		lr.workerConfigure(s.Host, s.StopTimeout)
+	}
+	return lr.StartClasses(s.Counts, s.Rate)
+}
+
+func (l *workerLoad) Stop() { _ = l.lr.Stop(context.Background()) }
+
+func (l *workerLoad) ResetStats() { (*WorkerRunner)(l).ResetStats() }
+
+func (l *workerLoad) Report() []byte {
+	d := l.lr.stats.Delta()
+	l.mu.Lock()
+	if l.carry != nil {
+		d = l.carry.Merge(d)
+		l.carry = nil
+	}
+	l.mu.Unlock()
+	b, err := d.MarshalBinary()
+	if err != nil {
+		l.lr.log.Error("cannot encode the statistics report", "error", err)
+		return nil
+	}
+	return b
+}
+
+func (l *workerLoad) Status() distributed.Status {
+	lr := l.lr
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	counts := make(map[string]int, len(lr.classes))
+	users := 0
+	for i, c := range lr.classes {
+		counts[c.cc.name] = lr.counts[i]
+		users += lr.counts[i]
+	}
+	return distributed.Status{State: lr.state.String(), Users: users, Counts: counts}
+}
+
+// workerConfigure sets the host and stop timeout a master sends; call it
+// only while no test runs.
+func (r *LocalRunner) workerConfigure(host string, stopTimeout time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if host != "" {
+		r.host = host
+	} else {
+		r.host = r.cfg.Host
+	}
+	r.cfg.StopTimeout = stopTimeout
+}
