@@ -126,7 +126,13 @@ func (r *LocalRunner) thresholdMonitor(ctx context.Context, t *testRun) {
 // checked while the test ran (a rolling threshold fails if any of its
 // checks failed), and whether an abort rule stopped the test.
 func (r *LocalRunner) Verdict() Verdict {
-	v := EvaluateThresholds(r.Snapshot(), r.cfg.Thresholds)
+	return r.verdictOf(r.Snapshot())
+}
+
+// verdictOf is Verdict over the snapshot s (the web UI's, so that its
+// statistics and verdict agree).
+func (r *LocalRunner) verdictOf(s *Snapshot) Verdict {
+	v := EvaluateThresholds(s, r.cfg.Thresholds)
 	r.healthMu.Lock()
 	w := r.rolling
 	r.healthMu.Unlock()

@@ -156,13 +156,78 @@ func (b *webuiBridge) Stop() error {
 func (b *webuiBridge) ResetStats() { b.r.ResetStats() }
 
 func (b *webuiBridge) View() *webui.View {
-	v := webuiView(b.r.Snapshot(), b.r.State(), b.r.UserCount(), b.r.UserCounts())
+	s := b.r.Snapshot()
+	v := webuiView(s, b.r.State(), b.r.UserCount(), b.r.UserCounts())
 	v.Host = b.host()
+	v.Thresholds = b.verdict(s)
 	if wl, ok := b.r.(WebUIWorkerLister); ok {
 		v.Workers = wl.WebUIWorkers()
 		v.WorkerCount = len(v.Workers)
 	}
 	return v
+}
+
+// webuiVerdicter is a runner that evaluates its own thresholds (a master
+// over its merged statistics); the UI shows its Verdict when it has any
+// results.
+type webuiVerdicter interface {
+	Verdict() Verdict
+}
+
+// verdict returns the verdict of the runner's thresholds over s (the
+// verdict so far while the test runs, the final one after it), nil
+// without thresholds.
+func (b *webuiBridge) verdict(s *Snapshot) *webui.VerdictView {
+	var v Verdict
+	switch {
+	case b.local != nil:
+		if len(b.local.cfg.Thresholds) == 0 {
+			return nil
+		}
+		v = b.local.verdictOf(s)
+	default:
+		vr, ok := b.r.(webuiVerdicter)
+		if !ok {
+			return nil
+		}
+		v = vr.Verdict()
+	}
+	if len(v.Results) == 0 {
+		return nil
+	}
+	return webuiVerdict(v)
+}
+
+// webuiVerdict converts a verdict, with the values and texts of --json.
+func webuiVerdict(v Verdict) *webui.VerdictView {
+	j := jsonNewThresholds(&v)
+	out := &webui.VerdictView{Pass: j.Pass, Aborted: j.Aborted, AbortReason: j.AbortReason,
+		Results: make([]webui.ThresholdView, len(j.Results))}
+	for i, r := range j.Results {
+		out.Results[i] = webui.ThresholdView{Threshold: r.Threshold, Entry: r.Entry, Metric: r.Metric, Op: r.Op,
+			Limit: outputFinite(r.Limit), Unit: r.Unit, Observed: outputFinite(r.Observed), ObservedText: r.ObservedTx,
+			WindowSecs: r.WindowS, Abort: r.Abort, Pass: r.Pass, Note: r.Note}
+	}
+	return out
+}
+
+// webuiSchedule converts the schedule statistics, nil when empty.
+func webuiSchedule(ss *ScheduleStats) *webui.ScheduleView {
+	if ss.Empty() {
+		return nil
+	}
+	return &webui.ScheduleView{Scheduled: ss.Scheduled, Dropped: ss.Dropped, DroppedRatio: outputFinite(ss.DroppedRatio()),
+		Missed: ss.Missed, Lag: webuiTiming(&ss.Lag), ResponseTime: webuiTiming(&ss.ResponseTime),
+		ServiceTime: webuiTiming(&ss.ServiceTime)}
+}
+
+func webuiTiming(t *Timing) webui.TimingView {
+	if t.Count == 0 {
+		return webui.TimingView{}
+	}
+	return webui.TimingView{Count: t.Count, Avg: webuiMS(t.Mean()), Min: webuiMS(t.Min), Max: webuiMS(t.Max),
+		P50: webuiMS(t.Percentile(0.5)), P90: webuiMS(t.Percentile(0.9)), P95: webuiMS(t.Percentile(0.95)),
+		P99: webuiMS(t.Percentile(0.99)), P999: webuiMS(t.Percentile(0.999))}
 }
 
 // Ratios returns Locust's /tasks: class shares from the running users
@@ -258,6 +323,7 @@ func webuiView(s *Snapshot, state State, users int, classes map[string]int) *web
 	v.TotalRPS, v.TotalFailPerSec = t.TotalRPS, t.TotalFailPerSec
 	v.CurrentRPS, v.CurrentFailPerSec = t.CurrentRPS, t.CurrentFailPerSec
 	v.FailRatio = outputFinite(total.FailRatio())
+	v.Schedule = webuiSchedule(s.Schedule)
 	v.CurrentResponseTimePercentiles = map[string]float64{
 		"response_time_percentile_0.5":  webuiMS(total.CurrentPercentile(0.5)),
 		"response_time_percentile_0.95": webuiMS(total.CurrentPercentile(0.95)),

@@ -201,33 +201,50 @@ var uiURL = regexp.MustCompile(`Starting web interface at (http://[^ "\n]+/)`)
 // its address; the program ends with the test.
 func startUI(t *testing.T, args ...string) string {
 	t.Helper()
+	ui, _ := startUIProgram(t, &locust.Program{Classes: []locust.UserClass{shopClass()}}, args...)
+	return ui
+}
+
+// startUIProgram runs p (its output captured) with the web UI on a free
+// port and returns its address and a function that waits for its exit
+// code.
+func startUIProgram(t *testing.T, p *locust.Program, args ...string) (string, func(time.Duration) (int, bool)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &lineWriter{}
-	p := &locust.Program{Classes: []locust.UserClass{shopClass()}, Stdout: io.Discard, Stderr: logs,
-		Getenv: func(string) string { return "" }, Dir: t.TempDir(), Signals: make(chan os.Signal)}
-	done := make(chan int, 1)
-	go func() { done <- p.Main(ctx, append([]string{"-P", "0"}, args...)) }()
+	p.Stdout, p.Stderr, p.Dir, p.Signals = io.Discard, logs, t.TempDir(), make(chan os.Signal)
+	p.Getenv = func(string) string { return "" }
+	var code int
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		code = p.Main(ctx, append([]string{"-P", "0"}, args...))
+	}()
+	wait := func(d time.Duration) (int, bool) {
+		select {
+		case <-ended:
+			return code, true
+		case <-time.After(d):
+			return 0, false
+		}
+	}
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
+		if _, ok := wait(15 * time.Second); !ok {
 			t.Error("the program did not end")
 		}
 	})
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := uiURL.FindStringSubmatch(logs.String()); m != nil {
-			return m[1]
+			return m[1], wait
 		}
-		select {
-		case code := <-done:
+		if code, ok := wait(20 * time.Millisecond); ok {
 			t.Fatalf("the program ended with %d: %s", code, logs.String())
-		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	t.Fatalf("no web UI address in the log: %s", logs.String())
-	return ""
+	return "", nil
 }
 
 func TestBrowserDashboard(t *testing.T) {
@@ -409,4 +426,102 @@ func TestBrowserHTMLReport(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "09-html-report")
+}
+
+// slowUser's only task takes 30 ms: two pooled users take about 66 of
+// 100 arrivals per second, the others are dropped.
+type slowUser struct{}
+
+func (slowUser) work(ctx context.Context) error {
+	return locust.Measure(ctx, "rpc", "slow <b>op</b>", func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+		case <-time.After(30 * time.Millisecond):
+		}
+		return nil
+	})
+}
+
+// An arrival-rate test with one passing and one failing threshold: the
+// dashboard shows the verdict and the dropped iterations live, and the
+// HTML report written at the end shows them offline.
+func TestBrowserVerdictAndSchedule(t *testing.T) {
+	ctx := newBrowser(t, 60*time.Second)
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.html")
+	p := &locust.Program{Classes: []locust.UserClass{&locust.Class[*slowUser]{Name: "Slow", New: func() *slowUser { return &slowUser{} },
+		Tasks: []locust.Task[*slowUser]{{Name: "work", Weight: 1, Fn: (*slowUser).work}}}}}
+	ui, wait := startUIProgram(t, p, "--autostart", "-t", "4s", "--autoquit", "1", "--html", report,
+		"--arrival-rate", "100/s", "--arrival-users", "1", "--arrival-max-users", "2",
+		"--threshold", "rpc slow <b>op</b>: max<5s", "--threshold", "dropped==0")
+
+	// The address asks for the Thresholds tab, shown once the server
+	// says there are thresholds.
+	do(t, ctx, chromedp.Navigate(ui+"#thresholds"))
+	waitJS(t, ctx, "thresholds tab", `!document.getElementById('tab-thresholds').hidden`)
+	waitJS(t, ctx, "running", `document.getElementById('h-state').textContent === 'running'`)
+	waitJS(t, ctx, "header verdict", `document.getElementById('h-verdict').textContent === '1/2 passing' &&
+		document.getElementById('h-verdict').classList.contains('fail')`)
+	waitJS(t, ctx, "dropped in the header", `+document.getElementById('h-dropped').textContent.replace(/,/g, '') > 0 &&
+		document.getElementById('h-dropped').classList.contains('bad')`)
+	rows := evalJS[[]string](t, ctx, `[...document.querySelectorAll('#thresholds-table tbody tr')].map(r => [...r.cells].map(c => c.textContent).join('|'))`)
+	if len(rows) != 2 || !strings.HasPrefix(rows[0], "pass|rpc slow <b>op</b>: max<5s|") || !strings.HasPrefix(rows[1], "FAIL|dropped==0|") {
+		t.Errorf("verdict rows %q", rows)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll('#thresholds-table b, #stats-table b').length`); n != 0 {
+		t.Errorf("%d elements were made from the test's names", n)
+	}
+	if txt := evalJS[string](t, ctx, `document.getElementById('verdict-summary').textContent`); !strings.Contains(txt, "FAIL") || !strings.Contains(txt, "so far") {
+		t.Errorf("verdict summary while running: %q", txt)
+	}
+	if n := evalJS[string](t, ctx, `document.getElementById('n-thresholds').textContent`); n != "1" {
+		t.Errorf("failing thresholds badge %q", n)
+	}
+	screenshot(t, ctx, "10-thresholds")
+
+	// The Statistics tab leads with the schedule.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs [data-tab="stats"]`)))
+	waitJS(t, ctx, "schedule summary", `!document.getElementById('schedule').hidden &&
+		document.querySelectorAll('#schedule-table tbody tr').length === 3`)
+	if txt := evalJS[string](t, ctx, `document.getElementById('schedule-dropped').textContent`); !regexp.MustCompile(`^[1-9][\d,]* dropped \(\d+%\)$`).MatchString(txt) {
+		t.Errorf("dropped counter %q", txt)
+	}
+	if !evalJS[bool](t, ctx, `document.getElementById('schedule-dropped').classList.contains('bad')`) {
+		t.Error("dropped iterations are not marked")
+	}
+	screenshot(t, ctx, "11-schedule")
+
+	// The final verdict, then the program quits and writes the report.
+	waitJS(t, ctx, "stopped", `document.getElementById('h-state').textContent === 'stopped'`)
+	if txt := evalJS[string](t, ctx, `document.getElementById('verdict-summary').textContent`); strings.Contains(txt, "so far") || !strings.Contains(txt, "1 of 2") {
+		t.Errorf("final verdict summary %q", txt)
+	}
+	if code, ok := wait(10 * time.Second); !ok || code != locust.ExitThresholds {
+		t.Fatalf("exit code %d (ended %v), want %d", code, ok, locust.ExitThresholds)
+	}
+
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}}}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate("file://"+report))
+	waitJS(t, ctx, "report rendered", `document.body.dataset.rendered === 'true'`)
+	meta := evalJS[string](t, ctx, `document.querySelector('.report-meta').textContent`)
+	if !strings.Contains(meta, "FAIL: 1 of 2 thresholds passing") || !strings.Contains(meta, "dropped") {
+		t.Errorf("report header %q", meta)
+	}
+	rows = evalJS[[]string](t, ctx, `[...document.querySelectorAll('#thresholds-table tbody tr')].map(r => [...r.cells].map(c => c.textContent).join('|'))`)
+	if len(rows) != 2 || !strings.HasPrefix(rows[0], "pass|rpc slow <b>op</b>: max<5s|") || !strings.HasPrefix(rows[1], "FAIL|dropped==0|") {
+		t.Errorf("report verdict rows %q", rows)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll('#schedule-table tbody tr').length`); n != 3 {
+		t.Errorf("report schedule rows: %d", n)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll('#report b').length`); n != 0 {
+		t.Errorf("%d elements were made from the test's names in the report", n)
+	}
+	screenshot(t, ctx, "12-report-verdict")
 }

@@ -117,6 +117,12 @@ type View struct {
 	// StartTime and Time bound the statistics period (Unix seconds).
 	StartTime float64 `json:"start_time"`
 	Time      float64 `json:"time"`
+	// Schedule are the statistics of the open model (arrival rate) and of
+	// paced users; nil (left out) without a schedule. Not in Locust.
+	Schedule *ScheduleView `json:"schedule,omitempty"`
+	// Thresholds is the verdict of the test's thresholds; nil (left out)
+	// without thresholds. Not in Locust.
+	Thresholds *VerdictView `json:"thresholds,omitempty"`
 
 	// Exceptions are the errors and panics of user code.
 	Exceptions []ExceptionView `json:"-"`

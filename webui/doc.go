@@ -1,6 +1,7 @@
 // Package webui serves the web UI of a load test: a start form, a live
-// dashboard (statistics, charts, failures, exceptions, ratios, workers,
-// downloads) fed over a WebSocket, a Locust-compatible JSON API
+// dashboard (statistics, the open model's schedule and dropped
+// iterations, the thresholds' verdict, charts, failures, exceptions,
+// ratios, workers, downloads) fed over a WebSocket, a Locust-compatible JSON API
 // (POST /swarm, GET /stop, GET /stats/reset, GET /stats/requests, the CSV
 // downloads, /exceptions, /tasks, /stats/report), and a self-contained
 // HTML report.

@@ -38,8 +38,9 @@ type reportData struct {
 }
 
 // WriteReport writes r as a self-contained HTML report: the run's period,
-// host, classes, request statistics, percentiles, failures, exceptions,
-// ratios and the history charts, viewable offline.
+// host, classes, the verdict of the thresholds (View.Thresholds), request
+// statistics, the schedule (View.Schedule), percentiles, failures,
+// exceptions, ratios and the history charts, viewable offline.
 func WriteReport(w io.Writer, r *Report) error {
 	return writeReport(w, r, "", "")
 }

@@ -38,3 +38,27 @@ func TestWriteReportEscapes(t *testing.T) {
 		t.Error("a report without a view was written")
 	}
 }
+
+// The verdict and the schedule travel in the report's data, escaped like
+// everything else.
+func TestWriteReportVerdictAndSchedule(t *testing.T) {
+	evil := `GET </script><b>x</b>: p95<200ms`
+	v := &webui.View{State: "stopped", Stats: []webui.EntryView{{Name: "Aggregated"}},
+		Schedule: &webui.ScheduleView{Scheduled: 100, Dropped: 7, DroppedRatio: 0.07, Lag: webui.TimingView{Count: 93, P99: 1.5}},
+		Thresholds: &webui.VerdictView{Results: []webui.ThresholdView{
+			{Threshold: evil, Pass: true, ObservedText: "12ms"}, {Threshold: "dropped==0", ObservedText: "7"}}}}
+	var b strings.Builder
+	if err := webui.WriteReport(&b, &webui.Report{Info: webui.Info{Classes: []string{"A"}}, View: v}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Contains(out, "<b>x</b>") || strings.Count(out, "</script>") != 2 {
+		t.Error("the threshold's text is not escaped")
+	}
+	for _, want := range []string{`"schedule":{"scheduled":100,"dropped":7,"dropped_ratio":0.07`, `"thresholds":{"pass":false`,
+		`"threshold":"GET \u003c/script\u003e\u003cb\u003ex\u003c/b\u003e: p95\u003c200ms"`, `"observed_text":"7"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %s", want)
+		}
+	}
+}

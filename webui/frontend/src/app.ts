@@ -5,21 +5,28 @@ import { $, el, setText } from "./dom";
 import * as f from "./format";
 import { Charts } from "./charts";
 import { exceptionsTable, failuresTable, liveStatsTable, ratiosList, workersTable } from "./tables";
+import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
 import type { Info, LiveMessage, Ratios, View } from "./types";
 
 let info: Info | null = null;
 let view: View | null = null;
 let autoOpened = false;
 let currentTab = "stats";
+// pendingTab is a tab asked for in the address whose button shows only
+// once the server has said it applies (Thresholds, Workers).
+let pendingTab: string | null = null;
 
 const stats = liveStatsTable();
 const failures = failuresTable();
 const exceptions = exceptionsTable();
 const workers = workersTable();
 const charts = new Charts();
+const schedule = new ScheduleSummary();
+const verdict = new VerdictPanel();
 
 function mount(): void {
-  $("tab-stats").appendChild(stats.element);
+  $("tab-stats").append(schedule.element, stats.element);
+  $("tab-thresholds").appendChild(verdict.element);
   $("tab-charts").appendChild(charts.element);
   $("tab-failures").appendChild(failures.element);
   $("tab-exceptions").appendChild(exceptions.element);
@@ -35,7 +42,10 @@ function mount(): void {
 
 function showTab(name: string): void {
   const btn = document.querySelector<HTMLButtonElement>(`.tabs [data-tab="${name}"]`);
-  if (!btn || btn.hidden) name = "stats";
+  if (!btn || btn.hidden) {
+    if (btn) pendingTab = name;
+    name = "stats";
+  }
   currentTab = name;
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>(".tabs [data-tab]"))) {
     b.setAttribute("aria-selected", String(b.dataset.tab === name));
@@ -117,6 +127,8 @@ function handle(m: LiveMessage): void {
   view = m.view;
   updateHeader(view);
   stats.render(view.stats);
+  schedule.render(view.schedule);
+  updateVerdict(view);
   failures.render(view.errors);
   exceptions.render(m.exceptions ?? []);
   setText("n-failures", view.errors.length ? String(view.errors.length) : "");
@@ -125,6 +137,11 @@ function handle(m: LiveMessage): void {
   $("tab-btn-workers").hidden = !isMaster;
   $("h-workers-box").hidden = !isMaster;
   workers.render(view.workers ?? []);
+  if (pendingTab && !document.querySelector<HTMLButtonElement>(`.tabs [data-tab="${pendingTab}"]`)!.hidden) {
+    const t = pendingTab;
+    pendingTab = null;
+    if (currentTab === "stats") showTab(t);
+  }
   if (m.history) {
     charts.set(m.history.points, m.history.reset);
     if (currentTab === "charts") charts.draw();
@@ -154,6 +171,33 @@ function updateHeader(v: View): void {
   $("btn-edit").hidden = !running;
   $("btn-stop").hidden = !running;
   document.title = `golocust · ${v.state}${v.host ? " · " + v.host : ""}`;
+}
+
+// updateVerdict shows the thresholds' verdict in the header and its tab,
+// and the dropped iterations in the header. Before a test has run the
+// verdict is not judged.
+function updateVerdict(v: View): void {
+  const s = v.schedule;
+  $("h-dropped-box").hidden = !s || (s.scheduled === 0 && s.dropped === 0);
+  if (s) {
+    setText("h-dropped", f.int(s.dropped));
+    $("h-dropped").className = s.dropped > 0 ? "bad" : "";
+  }
+  const t = v.thresholds;
+  $("h-verdict-box").hidden = !t;
+  $("tab-btn-thresholds").hidden = !t;
+  if (!t) {
+    setText("n-thresholds", "");
+    return;
+  }
+  const [pass, all] = verdictCounts(t);
+  const ran = v.state !== "ready";
+  const flag = $("h-verdict");
+  setText("h-verdict", ran ? `${pass}/${all} passing${t.aborted ? ", aborted" : ""}` : `${all} set`);
+  flag.className = "verdict-flag " + (!ran ? "" : t.pass ? "pass" : "fail");
+  flag.title = ran ? (t.pass ? "Every threshold holds" : "Thresholds fail: open the Thresholds tab") : "No test has run yet";
+  setText("n-thresholds", ran && all - pass > 0 ? String(all - pass) : "");
+  verdict.render(t, v.state === "spawning" || v.state === "running");
 }
 
 // ---- Start / edit form
@@ -249,6 +293,10 @@ function init(): void {
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>(".tabs [data-tab]"))) {
     b.addEventListener("click", () => showTab(b.dataset.tab!));
   }
+  $("h-verdict").addEventListener("click", (e) => {
+    e.preventDefault();
+    showTab("thresholds");
+  });
   $("btn-new").addEventListener("click", () => openForm(false));
   $("btn-edit").addEventListener("click", () => openForm(true));
   $("btn-stop").addEventListener("click", () => void command("/stop"));

@@ -5,6 +5,7 @@ import { el } from "./dom";
 import * as f from "./format";
 import { Charts } from "./charts";
 import { exceptionsTable, failuresTable, percentileTable, ratiosList, reportStatsTable } from "./tables";
+import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
 import type { ReportData } from "./types";
 
 function section(title: string, ...body: Node[]): HTMLElement {
@@ -25,6 +26,23 @@ function render(): void {
   const peak = data.history.reduce((m, p) => Math.max(m, p.u), v.user_count);
   add("Users", `${f.int(peak)} at peak` + (data.run_time ? `, run time ${f.duration(data.run_time)}` : ""));
   add("Requests", `${f.int(v.stats.length ? v.stats[v.stats.length - 1].num_requests : 0)}, ${f.pct(v.fail_ratio)} failed`);
+  const running = v.state === "spawning" || v.state === "running";
+  let verdict: HTMLElement | null = null;
+  if (v.thresholds) {
+    const [pass, all] = verdictCounts(v.thresholds);
+    add("Verdict", `${v.thresholds.pass ? "PASS" : "FAIL"}: ${pass} of ${all} thresholds passing` +
+      (v.thresholds.aborted ? ", the test was aborted" : "") + (running ? " (so far: the test was running)" : ""));
+    const panel = new VerdictPanel();
+    panel.render(v.thresholds, running);
+    verdict = section("Thresholds", el("div", { class: "scroll" }, panel.element));
+  }
+  let sched: HTMLElement | null = null;
+  if (v.schedule) {
+    add("Iterations", `${f.int(v.schedule.scheduled)} scheduled, ${f.int(v.schedule.dropped)} dropped (${f.pct(v.schedule.dropped_ratio)})`);
+    const s = new ScheduleSummary();
+    s.render(v.schedule);
+    sched = section("Schedule (open model)", el("div", { class: "scroll" }, s.element));
+  }
 
   const stats = reportStatsTable();
   stats.render(v.stats);
@@ -41,7 +59,9 @@ function render(): void {
     el("header", { class: "report-head" },
       el("div", { class: "brand" }, "go", el("span", null, "locust"), " ", el("small", null, "test report")),
       meta),
+    ...(verdict ? [verdict] : []),
     section("Request statistics", el("div", { class: "scroll" }, stats.element)),
+    ...(sched ? [sched] : []),
     section("Response time statistics", el("div", { class: "scroll" }, pcts.element)),
     section("Failures statistics", el("div", { class: "scroll" }, fails.element)),
     section("Exceptions statistics", el("div", { class: "scroll" }, exc.element)),

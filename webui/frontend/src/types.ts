@@ -72,6 +72,52 @@ export interface View {
   user_classes: Record<string, number>;
   start_time: number;
   time: number;
+  schedule?: Schedule;
+  thresholds?: Verdict;
+}
+
+export interface Timing {
+  count: number;
+  avg: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p99_9: number;
+}
+
+export interface Schedule {
+  scheduled: number;
+  dropped: number;
+  dropped_ratio: number;
+  missed: number;
+  lag: Timing;
+  response_time: Timing;
+  service_time: Timing;
+}
+
+export interface ThresholdResult {
+  threshold: string;
+  entry: string;
+  metric: string;
+  op: string;
+  limit: number;
+  unit: string;
+  observed: number;
+  observed_text: string;
+  window_s: number;
+  abort: boolean;
+  pass: boolean;
+  note: string;
+}
+
+export interface Verdict {
+  pass: boolean;
+  aborted: boolean;
+  abort_reason: string;
+  results: ThresholdResult[];
 }
 
 export interface HistoryPoint {
