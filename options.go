@@ -99,8 +99,7 @@ type options struct {
 
 // optUnavailable lists the options of features this version lacks, in
 // help order.
-var optUnavailable = []string{
-}
+var optUnavailable = []string{}
 
 // optLogLevels are the allowed --loglevel values, lower case.
 var optLogLevels = []string{"debug", "info", "warning", "error", "critical"}

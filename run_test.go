@@ -104,12 +104,14 @@ type jsonOut struct {
 }
 
 // A headless run writes the JSON document alone on stdout, the CSV files,
-// and counts exactly what the server saw.
+// and counts exactly what the server saw. (A stop timeout lets the last
+// requests finish: a request aborted by the stop may or may not have
+// reached the server; TestRunAbortedRequestsAreCountedNotBlamed covers it.)
 func TestRunHeadlessJSONAndCSV(t *testing.T) {
 	srv := newRunServer(t)
 	dir := t.TempDir()
 	res := runMain(t, &locust.Program{Classes: []locust.UserClass{webClass(0)}},
-		"--headless", "-u", "5", "-r", "50", "-t", "1500ms", "-H", srv.URL, "--csv", filepath.Join(dir, "out"), "--json")
+		"--headless", "-u", "5", "-r", "50", "-t", "1500ms", "-s", "5s", "-H", srv.URL, "--csv", filepath.Join(dir, "out"), "--json")
 	if res.code != 0 {
 		t.Fatalf("exit code %d, stderr:\n%s", res.code, res.stderr)
 	}
@@ -221,7 +223,7 @@ func TestRunInterrupt(t *testing.T) {
 		sigs <- syscall.SIGINT
 	}()
 	res := runMain(t, &locust.Program{Classes: []locust.UserClass{webClass(0)}, Signals: sigs},
-		"--headless", "-u", "3", "-r", "30", "-H", srv.URL, "--json", "--csv", filepath.Join(dir, "x"))
+		"--headless", "-u", "3", "-r", "30", "-s", "5s", "-H", srv.URL, "--json", "--csv", filepath.Join(dir, "x"))
 	if res.code != 0 {
 		t.Fatalf("exit code %d; stderr:\n%s", res.code, res.stderr)
 	}
