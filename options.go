@@ -97,10 +97,6 @@ type options struct {
 	open openOptions
 }
 
-// optUnavailable lists the options of features this version lacks, in
-// help order.
-var optUnavailable = []string{}
-
 // optLogLevels are the allowed --loglevel values, lower case.
 var optLogLevels = []string{"debug", "info", "warning", "error", "critical"}
 
@@ -264,11 +260,6 @@ func parseOptions(s *cli.Set, o *options, args []string, getenv func(string) str
 // if any). Every error is a *cli.UsageError except a program without
 // classes. --list and --version are the caller's to handle before.
 func (o *options) config(classes []UserClass) (Config, error) {
-	for _, name := range optUnavailable {
-		if src, ok := o.optSource(name); ok {
-			return Config{}, cli.Usagef("%s (from %s) is not available in this version of golocust", o.optDisplay(name), src)
-		}
-	}
 	if err := o.distCheck(); err != nil {
 		return Config{}, err
 	}
