@@ -78,7 +78,7 @@ type distCluster struct {
 func newDistCluster(t *testing.T, host string, workers int, classes ...locust.UserClass) *distCluster {
 	t.Helper()
 	ln := distListen(t)
-	m, err := locust.NewMasterRunner(locust.Config{Classes: classes, Host: host},
+	m, err := locust.NewMasterRunner(locust.Config{Classes: classes, Host: host, StopTimeout: 5 * time.Second},
 		locust.MasterOptions{Listener: ln, HeartbeatInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -108,7 +108,6 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	s := cli.New(fs, "LOCUST_")
 	o.set = s
-	const soon = " Not available in this version."
 
 	s.Group("Common options")
 	fs.StringVar(&o.configFile, "config", "", "Config file to read options from, after locust.conf in the working directory.")
