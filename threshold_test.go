@@ -214,7 +214,7 @@ func TestRunArrivalRateOptions(t *testing.T) {
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "run")
 	r := runMain(t, &locust.Program{Classes: []locust.UserClass{webClass(0)}},
-		"--headless", "-t", "1s", "-H", srv.URL, "--arrival-rate", "50/s", "--csv", prefix, "--json",
+		"--headless", "-t", "1s", "-s", "2s", "-H", srv.URL, "--arrival-rate", "50/s", "--csv", prefix, "--json",
 		"--threshold", "dropped==0", "--threshold", "lag_p99<100ms")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
@@ -231,11 +231,13 @@ func TestRunArrivalRateOptions(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatal(err)
 	}
-	if s := out.Schedule; s.Scheduled < 48 || s.Scheduled > 51 || s.Dropped != 0 || s.Lag.Count != s.Scheduled {
-		t.Errorf("JSON schedule %+v, want 50 arrivals in 1 s", s)
+	// The run-time timer may fire a little late on a busy machine: the
+	// exact-rate claims are tested in arrival_test.go; here the wiring.
+	if s := out.Schedule; s.Scheduled < 45 || s.Scheduled > 56 || s.Dropped != 0 || s.Lag.Count != s.Scheduled {
+		t.Errorf("JSON schedule %+v, want about 50 arrivals in 1 s", s)
 	}
-	if n := srv.total.Load(); n < 48 || n > 51 {
-		t.Errorf("server saw %d requests, want 50", n)
+	if n := srv.total.Load(); n != out.Schedule.Scheduled {
+		t.Errorf("server saw %d requests, the schedule started %d", n, out.Schedule.Scheduled)
 	}
 	if !strings.Contains(r.stderr, "Schedule: ") || !strings.Contains(r.stderr, "Response time (from schedule)") {
 		t.Errorf("console lacks the schedule table:\n%s", r.stderr)
