@@ -267,8 +267,9 @@ func (r *MasterRunner) supervise(t *masterTest, shape LoadShape) {
 	var schedC <-chan time.Time
 	if t.arrival > 0 {
 		// Workers end their parts by themselves; the master ends the
-		// test when the whole schedule is over.
-		st := time.NewTimer(time.Until(t.start.Add(t.arrival)))
+		// test when the whole schedule is over, with a grace for the
+		// last arrivals (due at its very end) to start on every worker.
+		st := time.NewTimer(time.Until(t.start.Add(t.arrival + masterArrivalGrace)))
 		defer st.Stop()
 		schedC = st.C
 	}
@@ -472,6 +473,10 @@ func (m *MasterRunner) StartArrival(a Arrival) error {
 	// The spawn rate is unused by an arrival-rate test; any valid one.
 	return m.startTest(m.target(0, 1), nil, &a)
 }
+
+// masterArrivalGrace is how long after an arrival-rate schedule's end the
+// master stops the workers.
+const masterArrivalGrace = 500 * time.Millisecond
 
 // Verdict evaluates Config.Thresholds over the cluster's merged
 // statistics: the end-of-test thresholds over the statistics now, the
