@@ -780,7 +780,7 @@ func (m *Master) Start(t Target) error {
 	}
 	current := 0
 	if old := m.test; old != nil {
-		if (old.target.Arrival != nil) != (t.Arrival != nil) || old.target.Arrival != nil {
+		if old.target.Arrival != nil || t.Arrival != nil {
 			return errors.New("an arrival-rate test is running, or is asked for while users run: stop the test first")
 		}
 		old.cancel()
