@@ -23,6 +23,22 @@ type arrivalRT struct {
 	done  chan struct{}
 	ended chan struct{} // closed when the schedule has no more arrivals
 	once  sync.Once
+
+	origin time.Time // when arrival 0 is due
+	from   time.Time // arrivals due before it are not this runner's
+
+	// A re-split of a distributed test (workers joined or left), applied
+	// by the scheduler goroutine at its from time.
+	splitMu sync.Mutex
+	split   *arrivalSplit
+	wake    chan struct{} // capacity 1: a split is pending
+}
+
+// arrivalSplit is a new part of the schedule taking effect at from.
+type arrivalSplit struct {
+	part  ArrivalPart
+	maxBy []int // pool bounds per class
+	from  time.Time
 }
 
 // arrivalPool is the pool of one class.
@@ -50,7 +66,10 @@ func (r *LocalRunner) StartArrival(a Arrival) error {
 
 // startArrival pre-allocates the pool and starts the scheduler; it returns
 // the channel closed when the schedule ends. Called by the supervisor.
-func (r *LocalRunner) startArrival(t *testRun, a Arrival) <-chan struct{} {
+func (r *LocalRunner) startArrival(t *testRun, a Arrival, origin, from time.Time) <-chan struct{} {
+	if origin.IsZero() {
+		origin = t.start
+	}
 	pre, mx := a.poolSizes()
 	dc := make([]dispatch.Class, len(r.classes))
 	total := 0
@@ -59,7 +78,8 @@ func (r *LocalRunner) startArrival(t *testRun, a Arrival) <-chan struct{} {
 		total += rc.cc.weight
 	}
 	ar := &arrivalRT{r: r, t: t, cfg: a, plan: newArrivalPlan(a), pools: make([]arrivalPool, len(r.classes)),
-		seq: dispatch.Sequence(dc, total), stop: make(chan struct{}), done: make(chan struct{}), ended: make(chan struct{})}
+		seq: dispatch.Sequence(dc, total), stop: make(chan struct{}), done: make(chan struct{}), ended: make(chan struct{}),
+		origin: origin, from: from, wake: make(chan struct{}, 1)}
 	preBy, maxBy := dispatch.Counts(dc, pre), dispatch.Counts(dc, mx)
 	r.mu.Lock()
 	t.arrival = ar
@@ -83,21 +103,38 @@ func (r *LocalRunner) startArrival(t *testRun, a Arrival) <-chan struct{} {
 // run is the scheduler goroutine.
 func (a *arrivalRT) run() {
 	defer close(a.done)
-	of := max(1, a.cfg.Part.Of)
+	part := a.cfg.Part
+	of := max(1, part.Of)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	for k := 0; ; k++ {
-		due, ok := a.plan.at(float64(a.cfg.Part.Index + k*of))
+	n, ok := a.firstFrom(part, a.from)
+	for k := 0; ; {
 		if !ok {
 			close(a.ended)
 			return
 		}
-		when := a.t.start.Add(due)
+		due, ok2 := a.plan.at(float64(n))
+		when := a.origin.Add(due)
+		if s := a.pendingSplit(); s != nil && (!ok2 || !when.Before(s.from)) {
+			// The new part takes over the arrivals due from s.from on.
+			a.applySplit(s)
+			part, of = s.part, max(1, s.part.Of)
+			n, ok = a.firstFrom(part, s.from)
+			continue
+		}
+		if !ok2 {
+			close(a.ended)
+			return
+		}
 		if d := time.Until(when); d > 0 {
 			timer.Reset(d)
 			select {
 			case <-timer.C:
+			case <-a.wake:
+				// A re-split arrived: look at it before this arrival.
+				timer.Stop()
+				continue
 			case <-a.stop:
 				return
 			}
@@ -109,7 +146,76 @@ func (a *arrivalRT) run() {
 			}
 		}
 		a.dispatch(a.seq[k%len(a.seq)], when)
+		k++
+		n += of
 	}
+}
+
+// firstFrom returns the first arrival of part due at or after from (the
+// whole part for a zero from), and false when the schedule ends before.
+func (a *arrivalRT) firstFrom(p ArrivalPart, from time.Time) (int, bool) {
+	of := max(1, p.Of)
+	lo := 0 // arrivals before lo are due before from
+	if !from.IsZero() && from.After(a.origin) {
+		due := func(n int) bool { // arrival n is due at or after from
+			d, ok := a.plan.at(float64(n))
+			return !ok || !a.origin.Add(d).Before(from)
+		}
+		hi := 1
+		for !due(hi) {
+			lo, hi = hi, hi*2
+		}
+		for lo < hi { // smallest n in [lo, hi] that is due
+			mid := lo + (hi-lo)/2
+			if due(mid) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+	}
+	n := lo + ((p.Index-lo)%of+of)%of // smallest n >= lo with n % of == Index
+	_, ok := a.plan.at(float64(n))
+	return n, ok
+}
+
+// resplit hands the scheduler a new part, applied at from.
+func (a *arrivalRT) resplit(s *arrivalSplit) {
+	a.splitMu.Lock()
+	a.split = s
+	a.splitMu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pendingSplit returns the re-split waiting to apply, if any.
+func (a *arrivalRT) pendingSplit() *arrivalSplit {
+	a.splitMu.Lock()
+	defer a.splitMu.Unlock()
+	return a.split
+}
+
+// applySplit makes s the current part and sets the pools' bounds.
+func (a *arrivalRT) applySplit(s *arrivalSplit) {
+	a.splitMu.Lock()
+	if a.split == s {
+		a.split = nil
+		select {
+		case <-a.wake:
+		default:
+		}
+	}
+	a.splitMu.Unlock()
+	a.r.mu.Lock()
+	for c := range a.pools {
+		if c < len(s.maxBy) {
+			a.pools[c].max = max(1, s.maxBy[c])
+		}
+	}
+	a.r.mu.Unlock()
+	a.r.log.Info("arrival-rate schedule re-split", "part", s.part.Index, "of", s.part.Of, "from", s.from)
 }
 
 // dispatch hands an arrival of class c due at when to a free user, else

@@ -38,12 +38,20 @@ func (r *LocalRunner) limitContext(ctx context.Context) context.Context {
 // ceiling by more than one event.
 type rateLimiter struct {
 	base     time.Time    // monotonic origin
-	interval int64        // ns between slots
+	interval atomic.Int64 // ns between slots; changed by setRate
 	next     atomic.Int64 // ns since base of the next free slot
 }
 
 func newRateLimiter(perSec float64) *rateLimiter {
-	return &rateLimiter{base: time.Now(), interval: max(1, int64(float64(time.Second)/perSec))}
+	l := &rateLimiter{base: time.Now()}
+	l.setRate(perSec)
+	return l
+}
+
+// setRate changes the ceiling (a worker's share when workers join or
+// leave); slots already taken keep their time.
+func (l *rateLimiter) setRate(perSec float64) {
+	l.interval.Store(max(1, int64(float64(time.Second)/perSec)))
 }
 
 // reserve takes the next slot and returns how long to wait for it.
@@ -52,7 +60,7 @@ func (l *rateLimiter) reserve() time.Duration {
 	for {
 		n := l.next.Load()
 		slot := max(n, now)
-		if l.next.CompareAndSwap(n, slot+l.interval) {
+		if l.next.CompareAndSwap(n, slot+l.interval.Load()) {
 			return time.Duration(slot - now)
 		}
 	}

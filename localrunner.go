@@ -78,6 +78,9 @@ type rampCmd struct {
 	counts  map[string]int // absolute per-class targets (workers)
 	shape   LoadShape
 	arrival *Arrival // arrival-rate mode (StartArrival)
+	// origin and from, when set, are a distributed test's common start
+	// of the schedule and when this worker's part takes effect.
+	origin, from time.Time
 }
 
 func (t *testRun) requestStop() { t.stopOnce.Do(func() { close(t.stopReq) }) }
@@ -573,7 +576,7 @@ loop:
 		select {
 		case c := <-t.cmds:
 			if c.arrival != nil {
-				arrivalEnded = r.startArrival(t, *c.arrival)
+				arrivalEnded = r.startArrival(t, *c.arrival, c.origin, c.from)
 				continue
 			}
 			if c.shape != nil {

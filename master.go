@@ -48,10 +48,11 @@ type MasterRunner struct {
 	log    *slog.Logger
 	m      *distributed.Master
 
-	mu     sync.Mutex
-	state  State
-	test   *masterTest
-	closed bool
+	mu      sync.Mutex
+	state   State
+	test    *masterTest
+	closed  bool
+	rolling *thWatch // rolling and abort thresholds of the current test
 }
 
 type masterTest struct {
@@ -61,7 +62,9 @@ type masterTest struct {
 	ended   chan struct{}
 	reason  string
 	shaped  bool
-	first   bool // the first ramp has not completed yet (for ResetStats)
+	first   bool          // the first ramp has not completed yet (for ResetStats)
+	arrival time.Duration // an arrival-rate test's schedule length; 0: none or endless
+	open    bool          // an arrival-rate test
 }
 
 // NewMasterRunner validates cfg, starts listening for workers and returns
@@ -165,29 +168,53 @@ func (r *MasterRunner) Start(users int, rate float64) error {
 }
 
 func (r *MasterRunner) target(users int, rate float64) distributed.Target {
-	return distributed.Target{Users: users, Rate: rate, Host: r.cfg.Host, StopTimeout: r.cfg.StopTimeout}
+	return distributed.Target{Users: users, Rate: rate, Host: r.cfg.Host, StopTimeout: r.cfg.StopTimeout, MaxRPS: r.cfg.MaxRPS}
 }
 
 func (r *MasterRunner) start(users int, rate float64, shape LoadShape) error {
+	return r.startTest(r.target(users, rate), shape, nil)
+}
+
+// startTest starts a closed-model test (tg.Users at tg.Rate, or shape)
+// or, with a, an arrival-rate one.
+func (r *MasterRunner) startTest(tg distributed.Target, shape LoadShape, a *Arrival) error {
 	r.mu.Lock()
 	switch r.state {
 	case StateStopping:
 		r.mu.Unlock()
 		return errors.New("the test is stopping; start again when it has stopped")
 	case StateReady, StateStopped:
-		if err := r.m.Start(r.target(users, rate)); err != nil {
+		now := time.Now()
+		if a != nil {
+			spec := &distributed.ArrivalSpec{Rate: a.Rate, PreAllocated: a.PreAllocated, MaxUsers: a.MaxUsers, Start: now.UnixNano()}
+			for _, st := range a.Stages {
+				spec.Stages = append(spec.Stages, distributed.ArrivalStage{Duration: st.Duration, Target: st.Target})
+			}
+			tg.Arrival = spec
+		}
+		if err := r.m.Start(tg); err != nil {
 			r.mu.Unlock()
 			return err
 		}
-		t := &masterTest{start: time.Now(), stopReq: make(chan struct{}), ended: make(chan struct{}), shaped: shape != nil, first: true}
-		r.test = t
+		t := &masterTest{start: now, stopReq: make(chan struct{}), ended: make(chan struct{}), shaped: shape != nil, first: true}
 		r.state = StateSpawning
+		if a != nil {
+			t.open, t.arrival, t.first = true, a.Duration(), false
+			r.state = StateRunning // no ramp: the pools are sized by the schedule
+		}
+		r.test = t
+		r.rolling = newThWatch(r.cfg.Thresholds, now)
 		r.stats.Reset()
 		r.mu.Unlock()
 		r.events.TestStart.Fire(TestEvent{Runner: r})
 		go r.supervise(t, shape)
 		return nil
 	default:
+		if r.test.open || a != nil {
+			r.mu.Unlock()
+			return errors.New("an arrival-rate test is running, or is asked for while users run: stop the test first")
+		}
+		users, rate := tg.Users, tg.Rate
 		if r.test.shaped && shape == nil {
 			r.mu.Unlock()
 			return errors.New("the test is driven by a load shape; its user count cannot be changed")
@@ -237,12 +264,42 @@ func (r *MasterRunner) supervise(t *masterTest, shape LoadShape) {
 		defer st.Stop()
 		shapeC = st.C
 	}
+	var schedC <-chan time.Time
+	if t.arrival > 0 {
+		// Workers end their parts by themselves; the master ends the
+		// test when the whole schedule is over, with a grace for the
+		// last arrivals (due at its very end) to start on every worker.
+		st := time.NewTimer(time.Until(t.start.Add(t.arrival + masterArrivalGrace)))
+		defer st.Stop()
+		schedC = st.C
+	}
+	var thC <-chan time.Time
+	r.mu.Lock()
+	watch := r.rolling
+	r.mu.Unlock()
+	if watch.active() {
+		tt := time.NewTicker(monitorInterval)
+		defer tt.Stop()
+		thC = tt.C
+	}
 	reason := "stopped"
 loop:
 	for {
 		select {
 		case <-statsT.C:
 			r.stats.Tick(r.m.UserCount())
+		case now := <-thC:
+			// Rolling thresholds and abort rules over the merged view
+			// (as fresh as the workers' last reports).
+			if why := watch.check(r.stats.Snapshot(), now); why != "" {
+				reason = "aborted: " + why
+				r.log.Error("abort rule triggered, stopping the cluster", "rule", why)
+				break loop
+			}
+		case <-schedC:
+			reason = "arrival schedule ended"
+			r.log.Info("the arrival-rate schedule has ended, stopping")
+			break loop
 		case <-shapeC:
 			step, ok := shape.Tick(time.Since(t.start))
 			if !ok {
@@ -396,11 +453,42 @@ func (r *MasterRunner) LiveWorkers() int { return r.m.LiveWorkers() }
 
 func (m *MasterRunner) testConfig() Config { return m.cfg }
 
-// StartArrival is not available on a master yet: arrival-rate tests run
-// in local mode only.
-func (m *MasterRunner) StartArrival(Arrival) error {
-	return errors.New("arrival-rate mode is not available in distributed mode yet")
+// StartArrival starts an arrival-rate (open model) test on the connected
+// workers: each of the N live workers runs its part of the one global
+// schedule (a.Split(N), by worker index: the arrivals n with
+// n % N == index), counted from a common start the master sends, so the
+// cluster runs exactly the schedule of a. When workers join or leave,
+// the master re-splits the schedule among the live workers from one
+// heartbeat interval ahead; the arrivals a lost worker had taken until
+// then are missing. The test ends after the last stage, at
+// Config.RunTime, or by Stop. a must not be a part of a split.
+func (m *MasterRunner) StartArrival(a Arrival) error {
+	if err := a.validate(); err != nil {
+		return err
+	}
+	if a.Part.Of > 1 {
+		return errors.New("StartArrival on a master: the schedule is already a part of a split; pass the whole schedule")
+	}
+	a.Stages = append([]RateStage(nil), a.Stages...)
+	// The spawn rate is unused by an arrival-rate test; any valid one.
+	return m.startTest(m.target(0, 1), nil, &a)
 }
 
-// Verdict evaluates Config.Thresholds over the cluster's statistics.
-func (m *MasterRunner) Verdict() Verdict { return EvaluateThresholds(m.Snapshot(), m.cfg.Thresholds) }
+// masterArrivalGrace is how long after an arrival-rate schedule's end the
+// master stops the workers.
+const masterArrivalGrace = 500 * time.Millisecond
+
+// Verdict evaluates Config.Thresholds over the cluster's merged
+// statistics: the end-of-test thresholds over the statistics now, the
+// rolling ones and abort rules as the master checked them while the test
+// ran (every second, over the merged view). Workers evaluate nothing.
+func (m *MasterRunner) Verdict() Verdict {
+	v := EvaluateThresholds(m.Snapshot(), m.cfg.Thresholds)
+	m.mu.Lock()
+	w := m.rolling
+	m.mu.Unlock()
+	if w != nil {
+		w.apply(&v)
+	}
+	return v
+}

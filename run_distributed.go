@@ -55,8 +55,6 @@ func (o *options) distCheck() error {
 	switch {
 	case o.master && o.worker:
 		return cli.Usagef("--master and --worker cannot be combined: run one master and any number of workers")
-	case (o.distMaster() || o.distWorker()) && (o.open.arrivalRate != "" || o.open.stages != "" || o.open.maxRPS != "" || len(o.open.abortOn) > 0):
-		return cli.Usagef("--arrival-rate, --stages, --max-rps and --abort-on are not available in distributed mode yet: run them in local mode (thresholds are evaluated on the master)")
 	case o.master && o.processes != 0:
 		return cli.Usagef("--processes starts its own master: drop --master (or use --worker --processes N to start only workers)")
 	case o.processes < -1:
@@ -229,6 +227,8 @@ func distOnSignal(sigs <-chan os.Signal, fn func()) (stop func()) {
 
 func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log *slog.Logger) int {
 	cfg.RunTime, cfg.Iterations, cfg.Shape, cfg.ResetStats = 0, 0, nil, false
+	// The master sends the schedule and the ceiling and judges thresholds.
+	cfg.Arrival, cfg.MaxRPS, cfg.Thresholds = nil, 0, nil
 	addr := o.workerOf
 	if addr == "" {
 		addr = net.JoinHostPort(o.masterHost, strconv.Itoa(o.masterPort))

@@ -10,8 +10,9 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// statsWireVersion is the first byte of an encoded Snapshot.
-const statsWireVersion = 1
+// statsWireVersion is the first byte of an encoded Snapshot. Version 2
+// added the schedule statistics (Snapshot.Schedule) after the history.
+const statsWireVersion = 2
 
 // Limits of the snapshot decoder, so that a hostile input cannot make it
 // allocate much more than its own size.
@@ -75,6 +76,30 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 		b = binary.AppendVarint(b, int64(h.AvgTime))
 		b = binary.AppendVarint(b, h.Requests)
 		b = binary.AppendVarint(b, h.Failures)
+	}
+	return wireSchedule(b, s.Schedule)
+}
+
+// wireSchedule appends the schedule statistics: a presence byte, the
+// three counters and the three timings (count, total, min, max, V2
+// histogram).
+func wireSchedule(b []byte, s *ScheduleStats) ([]byte, error) {
+	if s == nil {
+		return append(b, 0), nil
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, s.Scheduled)
+	b = binary.AppendVarint(b, s.Dropped)
+	b = binary.AppendVarint(b, s.Missed)
+	var err error
+	for _, t := range []*Timing{&s.Lag, &s.ResponseTime, &s.ServiceTime} {
+		b = binary.AppendVarint(b, t.Count)
+		b = binary.AppendVarint(b, int64(t.Total))
+		b = binary.AppendVarint(b, int64(t.Min))
+		b = binary.AppendVarint(b, int64(t.Max))
+		if b, err = wireHist(b, t.hist); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -289,6 +314,40 @@ func (r *wireReader) entry() *EntryStats {
 	return e
 }
 
+// schedule reads the schedule statistics after their presence byte.
+func (r *wireReader) schedule() *ScheduleStats {
+	s := &ScheduleStats{Scheduled: r.nonNeg("scheduled"), Dropped: r.nonNeg("dropped"), Missed: r.nonNeg("missed")}
+	if r.err == nil && s.Dropped > s.Scheduled {
+		r.fail("schedule has %d dropped of %d scheduled", s.Dropped, s.Scheduled)
+	}
+	for _, x := range []struct {
+		name string
+		t    *Timing
+	}{{"schedule lag", &s.Lag}, {"response time", &s.ResponseTime}, {"service time", &s.ServiceTime}} {
+		t := x.t
+		t.Count = r.nonNeg(x.name + " count")
+		t.Total = time.Duration(r.nonNeg(x.name + " total"))
+		t.Min = time.Duration(r.nonNeg(x.name + " min"))
+		t.Max = time.Duration(r.nonNeg(x.name + " max"))
+		t.hist = r.hist(x.name + " histogram")
+		if r.err != nil {
+			return nil
+		}
+		switch {
+		case t.Min > t.Max:
+			r.fail("%s has min %v above max %v", x.name, t.Min, t.Max)
+		case t.Count > 0 && t.hist == nil:
+			r.fail("%s has %d durations but no histogram", x.name, t.Count)
+		case t.hist != nil && t.hist.TotalCount() != t.Count:
+			r.fail("%s has %d durations but its histogram %d samples", x.name, t.Count, t.hist.TotalCount())
+		}
+	}
+	if r.err != nil {
+		return nil
+	}
+	return s
+}
+
 // UnmarshalBinary decodes what [Snapshot.MarshalBinary] wrote into s,
 // replacing its contents. Malformed input (truncated, inconsistent
 // counts, histograms of another range or precision) is an error naming
@@ -339,6 +398,13 @@ func (s *Snapshot) UnmarshalBinary(data []byte) error {
 		h.Requests = r.varint()
 		h.Failures = r.varint()
 		d.History = append(d.History, h)
+	}
+	switch r.byte1() {
+	case 0:
+	case 1:
+		d.Schedule = r.schedule()
+	default:
+		r.fail("bad schedule marker")
 	}
 	if r.err == nil && len(r.b) > 0 {
 		r.fail("%d unexpected bytes at the end", len(r.b))

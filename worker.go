@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/golocust/locust/distributed"
+	"github.com/golocust/locust/internal/dispatch"
 )
 
 // WorkerOptions configure how a [WorkerRunner] reaches its master. The
@@ -47,13 +48,20 @@ type WorkerRunner struct {
 
 // NewWorkerRunner validates cfg and returns a worker in the ready state.
 // The master's host and stop timeout replace cfg's when it starts a test;
-// cfg.RunTime, Iterations and Shape are the master's business and must be
-// zero.
+// cfg.RunTime, Iterations, Shape and Arrival are the master's business
+// and must be zero; Thresholds and MaxRPS are ignored (the master judges
+// thresholds and sends each worker its share of the ceiling).
 func NewWorkerRunner(cfg Config, opts WorkerOptions) (*WorkerRunner, error) {
 	if cfg.RunTime != 0 || cfg.Iterations != 0 || cfg.Shape != nil {
 		return nil, errors.New("Config.RunTime, Iterations and Shape are set on the master, not on a worker")
 	}
+	if cfg.Arrival != nil {
+		return nil, errors.New("Config.Arrival is set on the master, not on a worker: the master sends each worker its part")
+	}
 	cfg.ResetStats = false // the master resets the workers' statistics
+	// The master evaluates thresholds over the merged statistics, and
+	// sends each worker its share of the request-rate ceiling.
+	cfg.Thresholds, cfg.MaxRPS = nil, 0
 	lr, err := NewLocalRunner(cfg)
 	if err != nil {
 		return nil, err
@@ -156,6 +164,10 @@ func (l *workerLoad) Spawn(s *distributed.Spawn) error {
 	lr.mu.Lock()
 	idle := lr.state == StateReady || lr.state == StateStopped
 	lr.mu.Unlock()
+	share := 0.0 // this worker's part of the cluster's request-rate ceiling
+	if s.MaxRPS > 0 && s.Part != nil {
+		share = SplitRate(s.MaxRPS, s.Part.Of)[s.Part.Index]
+	}
 	if idle {
 		// Starting resets the statistics: keep what was not reported yet
 		// (recorded after the master was lost, say) for the next report.
@@ -163,9 +175,67 @@ func (l *workerLoad) Spawn(s *distributed.Spawn) error {
 		l.mu.Lock()
 		l.carry = l.carry.Merge(d)
 		l.mu.Unlock()
-		lr.workerConfigure(s.Host, s.StopTimeout)
+		lr.workerConfigure(s.Host, s.StopTimeout, share)
+	} else {
+		lr.workerSetMaxRPS(share)
+	}
+	if s.Arrival != nil {
+		return lr.workerArrival(s, idle)
 	}
 	return lr.StartClasses(s.Counts, s.Rate)
+}
+
+// workerArrival starts this worker's part of a distributed arrival-rate
+// test, or, when one runs, hands its scheduler the new part (workers
+// joined or left).
+func (r *LocalRunner) workerArrival(s *distributed.Spawn, idle bool) error {
+	a := Arrival{Rate: s.Arrival.Rate, PreAllocated: s.Arrival.PreAllocated, MaxUsers: s.Arrival.MaxUsers}
+	for _, st := range s.Arrival.Stages {
+		a.Stages = append(a.Stages, RateStage{Duration: st.Duration, Target: st.Target})
+	}
+	if err := a.validate(); err != nil {
+		return err
+	}
+	parts, err := a.Split(s.Part.Of)
+	if err != nil {
+		return err
+	}
+	p := parts[s.Part.Index]
+	origin, from := time.Unix(0, s.Arrival.Start), time.Unix(0, s.Arrival.From)
+	if idle {
+		return r.start(rampCmd{arrival: &p, origin: origin, from: from})
+	}
+	_, mx := p.poolSizes()
+	dc := make([]dispatch.Class, len(r.classes))
+	for i, rc := range r.classes {
+		dc[i] = dispatch.Class{Weight: rc.cc.weight}
+	}
+	r.mu.Lock()
+	t := r.test
+	var ar *arrivalRT
+	if t != nil {
+		ar = t.arrival
+	}
+	r.mu.Unlock()
+	if ar == nil {
+		return errors.New("the master re-split an arrival-rate schedule, but no arrival-rate test runs here")
+	}
+	ar.resplit(&arrivalSplit{part: p.Part, maxBy: dispatch.Counts(dc, mx), from: from})
+	return nil
+}
+
+// workerSetMaxRPS changes the running test's request-rate ceiling to
+// perSec (a worker's new share); a test started without one keeps none.
+func (r *LocalRunner) workerSetMaxRPS(perSec float64) {
+	r.mu.Lock()
+	t := r.test
+	r.mu.Unlock()
+	if t == nil || perSec <= 0 {
+		return
+	}
+	if l, _ := t.ctx.Value(limitKey{}).(*rateLimiter); l != nil {
+		l.setRate(perSec)
+	}
 }
 
 func (l *workerLoad) Stop() { _ = l.lr.Stop(context.Background()) }
@@ -201,9 +271,9 @@ func (l *workerLoad) Status() distributed.Status {
 	return distributed.Status{State: lr.state.String(), Users: users, Counts: counts}
 }
 
-// workerConfigure sets the host and stop timeout a master sends; call it
-// only while no test runs.
-func (r *LocalRunner) workerConfigure(host string, stopTimeout time.Duration) {
+// workerConfigure sets the host, stop timeout and request-rate ceiling
+// a master sends; call it only while no test runs.
+func (r *LocalRunner) workerConfigure(host string, stopTimeout time.Duration, maxRPS float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if host != "" {
@@ -212,4 +282,5 @@ func (r *LocalRunner) workerConfigure(host string, stopTimeout time.Duration) {
 		r.host = r.cfg.Host
 	}
 	r.cfg.StopTimeout = stopTimeout
+	r.cfg.MaxRPS = maxRPS
 }

@@ -117,6 +117,16 @@ type Target struct {
 	StopTimeout time.Duration
 	// Options are passed to workers as they are.
 	Options map[string]string
+	// MaxRPS is the cluster-wide request-rate ceiling, 0 for none: each
+	// of the N live workers enforces MaxRPS/N, re-split when workers
+	// join or leave.
+	MaxRPS float64
+	// Arrival, when set, makes the test an arrival-rate (open model) one:
+	// Users is not used, and every live worker gets the schedule with its
+	// Part; Arrival.Start (0: now) is the common start, Arrival.From is
+	// set by the master. Workers joining or leaving re-split the schedule
+	// from one heartbeat interval ahead (see PROTOCOL.md).
+	Arrival *ArrivalSpec
 }
 
 // StateMissing is the state of a worker the master no longer hears from.
@@ -160,6 +170,7 @@ type mworker struct {
 	cpu      float64
 	mem      uint64
 	target   []int // per class; nil: none
+	part     Part  // last part sent with a spawn; zero: none
 	stopped  bool  // answered the last Stop
 	quit     bool  // announced it is going away
 
@@ -182,9 +193,10 @@ func (c *mconn) close() {
 }
 
 type mtest struct {
-	target  Target
-	current int
-	cancel  context.CancelFunc
+	target     Target
+	current    int
+	cancel     context.CancelFunc
+	dispatched bool // an arrival test's schedule was sent once
 }
 
 // NewMaster validates cfg and starts listening for workers. Close it when
@@ -428,7 +440,7 @@ func (m *Master) register(h *Hello, mc *mconn) (*mworker, error) {
 		m.log.Info("worker reconnected", "worker", w.id, "index", w.index, "was", w.state)
 	}
 	w.conn, w.state, w.lastSeen, w.quit = mc, "ready", time.Now(), false
-	w.target, w.users, w.counts = nil, 0, nil
+	w.target, w.users, w.counts, w.part = nil, 0, nil, Part{}
 	welcome, err := Encode(&Welcome{Index: w.index, Session: m.session, HeartbeatInterval: m.iv})
 	if err != nil {
 		return nil, err
@@ -615,7 +627,7 @@ func (m *Master) markMissingLocked(w *mworker, why string) {
 		m.log.Warn("worker missing", "worker", w.id, "reason", why)
 	}
 	w.state = StateMissing
-	w.users, w.counts, w.target = 0, nil, nil
+	w.users, w.counts, w.target, w.part = 0, nil, nil, Part{}
 }
 
 func (m *Master) heartbeatLoop() {
@@ -675,9 +687,14 @@ func (m *Master) liveLocked() []*mworker {
 func (m *Master) dispatchLocked() {
 	t := m.test
 	live := m.liveLocked()
+	if t.target.Arrival != nil {
+		m.dispatchArrivalLocked(t, live)
+		return
+	}
 	per := dispatch.Workers(m.classes, len(live), t.current)
 	for i, w := range live {
-		if slices.Equal(w.target, per[i]) {
+		part := Part{Index: i, Of: len(live)}
+		if slices.Equal(w.target, per[i]) && (t.target.MaxRPS == 0 || w.part == part) {
 			continue
 		}
 		w.target = per[i]
@@ -686,8 +703,39 @@ func (m *Master) dispatchLocked() {
 			counts[m.names[c]] = n
 		}
 		w.state = "spawning"
-		m.sendLocked(w, &Spawn{Counts: counts, Rate: t.target.Rate, Host: t.target.Host,
-			StopTimeout: t.target.StopTimeout, Options: t.target.Options})
+		msg := &Spawn{Counts: counts, Rate: t.target.Rate, Host: t.target.Host,
+			StopTimeout: t.target.StopTimeout, Options: t.target.Options}
+		if t.target.MaxRPS > 0 {
+			w.part = part
+			msg.Part, msg.MaxRPS = &part, t.target.MaxRPS
+		}
+		m.sendLocked(w, msg)
+	}
+}
+
+// dispatchArrivalLocked sends every live worker whose part changed the
+// schedule with its new part. The first dispatch takes effect at the
+// test's start; a re-split (a worker joined or left) one heartbeat
+// interval from now, so that every worker has it before it applies and
+// the parts before and after partition the schedule exactly.
+func (m *Master) dispatchArrivalLocked(t *mtest, live []*mworker) {
+	from := t.target.Arrival.Start
+	if t.dispatched {
+		from = max(from, time.Now().Add(m.iv).UnixNano())
+	}
+	t.dispatched = true
+	for i, w := range live {
+		part := Part{Index: i, Of: len(live)}
+		if w.part == part {
+			continue
+		}
+		w.part = part
+		spec := *t.target.Arrival
+		spec.Stages = slices.Clone(spec.Stages)
+		spec.From = from
+		w.state = "spawning"
+		m.sendLocked(w, &Spawn{Counts: map[string]int{}, Rate: t.target.Rate, Host: t.target.Host,
+			StopTimeout: t.target.StopTimeout, Options: t.target.Options, Part: &part, MaxRPS: t.target.MaxRPS, Arrival: &spec})
 	}
 }
 
@@ -706,7 +754,22 @@ func (m *Master) Start(t Target) error {
 	if t.StopTimeout < 0 {
 		return fmt.Errorf("stop timeout is %v: allowed 0 or more", t.StopTimeout)
 	}
+	if t.MaxRPS < 0 || math.IsNaN(t.MaxRPS) || math.IsInf(t.MaxRPS, 0) {
+		return fmt.Errorf("max rps is %v: allowed a finite number >= 0", t.MaxRPS)
+	}
 	t.Options = maps.Clone(t.Options)
+	if t.Arrival != nil {
+		a := *t.Arrival
+		a.Stages = slices.Clone(a.Stages)
+		if a.Start == 0 {
+			a.Start = time.Now().UnixNano()
+		}
+		a.From = a.Start
+		if err := a.check(); err != nil {
+			return err
+		}
+		t.Arrival = &a
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -717,12 +780,20 @@ func (m *Master) Start(t Target) error {
 	}
 	current := 0
 	if old := m.test; old != nil {
+		if old.target.Arrival != nil || t.Arrival != nil {
+			return errors.New("an arrival-rate test is running, or is asked for while users run: stop the test first")
+		}
 		old.cancel()
 		current = old.current
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	mt := &mtest{target: t, current: current, cancel: cancel}
 	m.test = mt
+	if t.Arrival != nil {
+		// No ramp: every worker gets its part of the schedule now.
+		m.dispatchLocked()
+		return nil
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -778,7 +849,7 @@ func (m *Master) Stop(ctx context.Context) error {
 	}
 	var waiting []*mworker
 	for _, w := range m.workers {
-		w.target = nil
+		w.target, w.part = nil, Part{}
 		if w.conn != nil && w.state != StateMissing {
 			w.stopped = false
 			w.state = "stopping"

@@ -14,7 +14,10 @@ import (
 
 // ProtocolVersion is the version of the wire protocol described in
 // PROTOCOL.md. A master refuses workers speaking another version.
-const ProtocolVersion = 1
+//
+// Version 2 added the open model to spawn (part, max_rps, arrival) and
+// the schedule statistics to reports.
+const ProtocolVersion = 2
 
 // DefaultReadLimit is the largest message, in bytes, a connection accepts
 // unless configured otherwise; a larger one closes the connection.
@@ -123,6 +126,52 @@ type Spawn struct {
 	StopTimeout time.Duration `json:"stop_timeout_ns,omitempty"`
 	// Options are the master's other options, by long name.
 	Options map[string]string `json:"options,omitempty"`
+	// Part is the worker's place among the live workers, in dispatch
+	// order; set when MaxRPS or Arrival is.
+	Part *Part `json:"part,omitempty"`
+	// MaxRPS is the cluster-wide request-rate ceiling (0: none); the
+	// worker enforces its share, rate/Part.Of.
+	MaxRPS float64 `json:"max_rps,omitempty"`
+	// Arrival, when set, runs an arrival-rate (open model) test instead
+	// of Counts (which must then be empty): the worker takes the arrivals
+	// n of the global schedule with n % Part.Of == Part.Index.
+	Arrival *ArrivalSpec `json:"arrival,omitempty"`
+}
+
+// Part is one worker's share of a split schedule or rate: Index of Of.
+type Part struct {
+	// Index is the worker's position, 0 <= Index < Of.
+	Index int `json:"index"`
+	// Of is the number of live workers sharing the test.
+	Of int `json:"of"`
+}
+
+// ArrivalSpec is the global arrival-rate schedule of a test, the same
+// for every worker: each takes its Part of it.
+type ArrivalSpec struct {
+	// Rate is the initial rate, iterations per second.
+	Rate float64 `json:"rate"`
+	// Stages ramp the rate linearly; the schedule ends after the last.
+	Stages []ArrivalStage `json:"stages,omitempty"`
+	// PreAllocated and MaxUsers are the cluster's pool sizes (0: the
+	// defaults); each worker takes its SplitCount share.
+	PreAllocated int `json:"pre_allocated,omitempty"`
+	MaxUsers     int `json:"max_users,omitempty"`
+	// Start is when arrival 0 is due, Unix nanoseconds of the master's
+	// clock: every worker's schedule counts from it.
+	Start int64 `json:"start_unix_ns"`
+	// From is when this Part takes effect, Unix nanoseconds (>= Start):
+	// arrivals due before it belong to the previous split (or to nobody
+	// for a worker that joins a running test).
+	From int64 `json:"from_unix_ns"`
+}
+
+// ArrivalStage is one linear ramp of an ArrivalSpec.
+type ArrivalStage struct {
+	// Duration of the ramp, > 0.
+	Duration time.Duration `json:"duration_ns"`
+	// Target is the rate at the end of the stage, iterations per second.
+	Target float64 `json:"target"`
 }
 
 // Spawned reports that a worker has applied a Spawn.
@@ -322,7 +371,51 @@ func (s *Spawn) check() error {
 			return err
 		}
 	}
+	if s.MaxRPS < 0 || math.IsNaN(s.MaxRPS) || math.IsInf(s.MaxRPS, 0) {
+		return fmt.Errorf("max_rps is %v; allowed a finite number >= 0", s.MaxRPS)
+	}
+	if p := s.Part; p != nil && (p.Of < 1 || p.Of > msgMaxUsers || p.Index < 0 || p.Index >= p.Of) {
+		return fmt.Errorf("part is %d of %d; allowed 0 <= index < of", p.Index, p.Of)
+	}
+	if (s.MaxRPS > 0 || s.Arrival != nil) && s.Part == nil {
+		return errors.New("part is missing; max_rps and arrival need it")
+	}
+	if a := s.Arrival; a != nil {
+		if err := a.check(); err != nil {
+			return err
+		}
+		if len(s.Counts) > 0 {
+			return errors.New("counts must be empty with arrival: an arrival-rate test sizes its own pool")
+		}
+	}
 	return checkText("host", s.Host)
+}
+
+func msgRate(r float64) bool { return r >= 0 && !math.IsNaN(r) && !math.IsInf(r, 0) }
+
+func (a *ArrivalSpec) check() error {
+	if !msgRate(a.Rate) {
+		return fmt.Errorf("arrival rate is %v; allowed a finite number >= 0", a.Rate)
+	}
+	if len(a.Stages) > msgMaxList {
+		return fmt.Errorf("arrival has %d stages; at most %d allowed", len(a.Stages), msgMaxList)
+	}
+	peak := a.Rate
+	for i, st := range a.Stages {
+		if st.Duration <= 0 || !msgRate(st.Target) {
+			return fmt.Errorf("arrival stage %d is %v to %v/s; allowed a duration > 0 and a finite rate >= 0", i, st.Duration, st.Target)
+		}
+		peak = max(peak, st.Target)
+	}
+	switch {
+	case peak == 0:
+		return errors.New("arrival rate is 0 throughout")
+	case a.PreAllocated < 0 || a.PreAllocated > msgMaxUsers || a.MaxUsers < 0 || a.MaxUsers > msgMaxUsers:
+		return fmt.Errorf("arrival pool is %d..%d; allowed 0 to %d", a.PreAllocated, a.MaxUsers, msgMaxUsers)
+	case a.Start <= 0 || a.From < a.Start:
+		return fmt.Errorf("arrival start %d and from %d; allowed 0 < start <= from", a.Start, a.From)
+	}
+	return nil
 }
 
 func (s *Spawned) check() error { return checkCounts("counts", s.Counts) }

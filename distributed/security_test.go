@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"net"
@@ -208,7 +209,7 @@ func TestRefusals(t *testing.T) {
 	c := dial()
 	b, _ := distributed.Encode(&distributed.Hello{Version: distributed.ProtocolVersion + 1, WorkerID: "future_1", Classes: []string{"A"}})
 	write(c, b)
-	if r := readReject(c); !strings.Contains(r, "protocol version 2") {
+	if r := readReject(c); !strings.Contains(r, fmt.Sprintf("protocol version %d", distributed.ProtocolVersion+1)) {
 		t.Errorf("version mismatch: got %q", r)
 	}
 	c.CloseNow()
