@@ -43,6 +43,10 @@ type webuiBridge struct {
 	log   *slog.Logger
 	// runClasses are the runner's user classes (weights, task ratios).
 	runClasses []runClass
+	// arrival and shape are the runner's Config.Arrival and Shape, read
+	// once (a master's configuration changes with the form's host).
+	arrival *Arrival
+	shape   LoadShape
 
 	mu      sync.Mutex
 	timer   *time.Timer // the run time of a test started from the UI
@@ -55,6 +59,10 @@ func newWebUIBridge(r Runner, info webui.Info, log *slog.Logger) *webuiBridge {
 	b := &webuiBridge{r: r, info: info, log: log, started: make(chan struct{})}
 	b.local, _ = r.(*LocalRunner)
 	b.runClasses = webuiRunClasses(r)
+	if hr, ok := r.(headlessRunner); ok {
+		cfg := hr.testConfig()
+		b.arrival, b.shape = cfg.Arrival, cfg.Shape
+	}
 	if _, ok := r.(WebUIWorkerLister); ok {
 		b.info.Mode = "master"
 	} else if b.info.Mode == "" {
@@ -136,20 +144,16 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		}
 		h.webuiSetHost(req.Host)
 	}
-	var cfg Config
 	hr, _ := b.r.(headlessRunner)
-	if hr != nil {
-		cfg = hr.testConfig()
-	}
 	shaper, _ := b.r.(webuiShaper)
 	var err error
 	switch {
-	case !running && hr != nil && cfg.Arrival != nil:
+	case !running && hr != nil && b.arrival != nil:
 		// Arrival-rate mode (--arrival-rate): the schedule, not the
 		// form's user count, drives the test.
-		err = hr.StartArrival(*cfg.Arrival)
-	case b.info.Shape && !running && shaper != nil && cfg.Shape != nil:
-		err = shaper.StartShape(cfg.Shape)
+		err = hr.StartArrival(*b.arrival)
+	case b.info.Shape && !running && shaper != nil && b.shape != nil:
+		err = shaper.StartShape(b.shape)
 	case b.local != nil:
 		if len(req.Classes) == len(b.info.Classes) {
 			req.Classes = nil
