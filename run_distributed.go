@@ -166,11 +166,18 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 		}
 	}
 
+	workersSummary := func() {
+		writeWorkersTable(out.w, r.Workers())
+		if lost := r.LostWorkers(); lost > 0 {
+			fmt.Fprintf(out.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
+			log.Warn("workers were lost during the test", "lost", lost)
+		}
+	}
 	if !o.headless && !o.autostart {
 		// The web UI: workers join while it serves; a test started
 		// before any has connected is refused with a clear message.
 		code := runWebUI(ctx, p, r, o, out, log)
-		writeWorkersTable(out.w, r.Workers())
+		workersSummary()
 		return code
 	}
 
@@ -200,11 +207,7 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 	} else {
 		code = runWebUI(ctx, p, r, o, out, log)
 	}
-	writeWorkersTable(out.w, r.Workers())
-	if lost := r.LostWorkers(); lost > 0 {
-		fmt.Fprintf(out.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
-		log.Warn("workers were lost during the test", "lost", lost)
-	}
+	workersSummary()
 	return code
 }
 
