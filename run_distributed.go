@@ -164,6 +164,21 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 		}
 	}
 
+	workersSummary := func() {
+		writeWorkersTable(out.w, r.Workers())
+		if lost := r.LostWorkers(); lost > 0 {
+			fmt.Fprintf(out.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
+			log.Warn("workers were lost during the test", "lost", lost)
+		}
+	}
+	if !o.headless && !o.autostart {
+		// The web UI: workers join while it serves; a test started
+		// before any has connected is refused with a clear message.
+		code := runWebUI(ctx, p, r, o, out, log)
+		workersSummary()
+		return code
+	}
+
 	// Wait for the workers, interruptibly.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -184,12 +199,13 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 		return ExitError
 	}
 
-	code := runHeadless(ctx, p, r, o, out, log)
-	writeWorkersTable(out.w, r.Workers())
-	if lost := r.LostWorkers(); lost > 0 {
-		fmt.Fprintf(out.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
-		log.Warn("workers were lost during the test", "lost", lost)
+	var code int
+	if o.headless {
+		code = runHeadless(ctx, p, r, o, out, log)
+	} else {
+		code = runWebUI(ctx, p, r, o, out, log)
 	}
+	workersSummary()
 	return code
 }
 

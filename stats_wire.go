@@ -273,7 +273,7 @@ func (r *wireReader) hist(what string) *hdr.PackedHistogram {
 	if r.err != nil || len(enc) == 0 {
 		return nil
 	}
-	h, err := hdr.DecodePacked(enc)
+	h, err := wireDecodeHist(enc)
 	if err != nil {
 		r.fail("%s: %v", what, err)
 		return nil

@@ -32,12 +32,21 @@ type WebUIWorkerLister interface {
 	WebUIWorkers() []webui.WorkerView
 }
 
-// webuiBridge adapts a Runner to webui.Controller.
+// webuiBridge adapts a Runner to webui.Controller: a LocalRunner, or a
+// MasterRunner whose view is the cluster's (merged statistics, workers).
+// Class picking needs a LocalRunner: a master refuses a subset of classes
+// with a clear error (the start form shows no picker in master mode).
 type webuiBridge struct {
 	r     Runner
 	local *LocalRunner // r when it is a LocalRunner
 	info  webui.Info
 	log   *slog.Logger
+	// runClasses are the runner's user classes (weights, task ratios).
+	runClasses []runClass
+	// arrival and shape are the runner's Config.Arrival and Shape, read
+	// once (a master's configuration changes with the form's host).
+	arrival *Arrival
+	shape   LoadShape
 
 	mu      sync.Mutex
 	timer   *time.Timer // the run time of a test started from the UI
@@ -49,6 +58,11 @@ type webuiBridge struct {
 func newWebUIBridge(r Runner, info webui.Info, log *slog.Logger) *webuiBridge {
 	b := &webuiBridge{r: r, info: info, log: log, started: make(chan struct{})}
 	b.local, _ = r.(*LocalRunner)
+	b.runClasses = webuiRunClasses(r)
+	if hr, ok := r.(headlessRunner); ok {
+		cfg := hr.testConfig()
+		b.arrival, b.shape = cfg.Arrival, cfg.Shape
+	}
 	if _, ok := r.(WebUIWorkerLister); ok {
 		b.info.Mode = "master"
 	} else if b.info.Mode == "" {
@@ -59,13 +73,54 @@ func newWebUIBridge(r Runner, info webui.Info, log *slog.Logger) *webuiBridge {
 
 func (b *webuiBridge) Info() webui.Info { return b.info }
 
+// webuiHoster is a runner whose target host the form can change.
+type webuiHoster interface {
+	webuiHost() string
+	webuiSetHost(host string)
+}
+
+// webuiShaper is a runner that runs load shapes.
+type webuiShaper interface {
+	StartShape(shape LoadShape) error
+}
+
+// webuiRunClasses returns the user classes of r: a local runner's own, a
+// master's compiled from its configuration (the workers run the same
+// program).
+func webuiRunClasses(r Runner) []runClass {
+	switch r := r.(type) {
+	case *LocalRunner:
+		return r.classes
+	case *MasterRunner:
+		cfg := r.testConfig()
+		classes, err := compileClasses(cfg.Classes, tagFilter{include: cfg.Tags, exclude: cfg.ExcludeTags})
+		if err != nil {
+			return nil // NewMasterRunner compiled them already
+		}
+		return classes
+	}
+	return nil
+}
+
+func (r *LocalRunner) webuiHost() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.host
+}
+
+// webuiSetHost sets the host of the next test; no user runs now: users
+// read the host when they start, after start() takes the same lock.
+func (r *LocalRunner) webuiSetHost(host string) {
+	r.mu.Lock()
+	r.host = host
+	r.mu.Unlock()
+}
+
 // host returns the current target host.
 func (b *webuiBridge) host() string {
-	if b.local != nil {
-		b.local.mu.Lock()
-		defer b.local.mu.Unlock()
-		if b.local.host != "" {
-			return b.local.host
+	if h, ok := b.r.(webuiHoster); ok {
+		if host := h.webuiHost(); host != "" {
+			return host
 		}
 	}
 	return b.info.Host
@@ -83,23 +138,22 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		if running {
 			return errors.New("the host cannot change while a test runs; stop it first")
 		}
-		if b.local == nil {
+		h, ok := b.r.(webuiHoster)
+		if !ok {
 			return errors.New("this runner cannot change its host")
 		}
-		b.local.mu.Lock()
-		// No user runs now: users read the host when they start, after
-		// start() below takes the same lock.
-		b.local.host = req.Host
-		b.local.mu.Unlock()
+		h.webuiSetHost(req.Host)
 	}
+	hr, _ := b.r.(headlessRunner)
+	shaper, _ := b.r.(webuiShaper)
 	var err error
 	switch {
-	case !running && b.local != nil && b.local.cfg.Arrival != nil:
+	case !running && hr != nil && b.arrival != nil:
 		// Arrival-rate mode (--arrival-rate): the schedule, not the
 		// form's user count, drives the test.
-		err = b.local.StartArrival(*b.local.cfg.Arrival)
-	case b.info.Shape && !running && b.local != nil && b.local.cfg.Shape != nil:
-		err = b.local.StartShape(b.local.cfg.Shape)
+		err = hr.StartArrival(*b.arrival)
+	case b.info.Shape && !running && shaper != nil && b.shape != nil:
+		err = shaper.StartShape(b.shape)
 	case b.local != nil:
 		if len(req.Classes) == len(b.info.Classes) {
 			req.Classes = nil
@@ -113,7 +167,7 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		b.mu.Unlock()
 		err = b.local.start(rampCmd{users: req.Users, rate: req.SpawnRate, classes: req.Classes})
 	case len(req.Classes) > 0 && len(req.Classes) < len(b.info.Classes):
-		return errors.New("this runner cannot pick user classes")
+		return fmt.Errorf("user_classes: picking classes is not available in %s mode; every class runs (send all classes or none)", b.info.Mode)
 	default:
 		err = b.r.Start(req.Users, req.SpawnRate)
 	}
@@ -162,7 +216,11 @@ func (b *webuiBridge) View() *webui.View {
 	v.Thresholds = b.verdict(s)
 	if wl, ok := b.r.(WebUIWorkerLister); ok {
 		v.Workers = wl.WebUIWorkers()
-		v.WorkerCount = len(v.Workers)
+		for _, w := range v.Workers {
+			if w.State != "missing" {
+				v.WorkerCount++ // as Locust, the header counts live workers
+			}
+		}
 	}
 	return v
 }
@@ -234,10 +292,8 @@ func webuiTiming(t *Timing) webui.TimingView {
 // (from the class weights when none run) and task shares per class.
 func (b *webuiBridge) Ratios() *webui.Ratios {
 	tasks := map[string]map[string]float64{}
-	if tr, ok := b.r.(interface {
-		TaskRatios() map[string]map[string]float64
-	}); ok {
-		tasks = tr.TaskRatios()
+	for _, c := range b.runClasses {
+		tasks[c.cc.name] = c.cc.ratios
 	}
 	shares := map[string]float64{}
 	counts := b.r.UserCounts()
@@ -251,12 +307,12 @@ func (b *webuiBridge) Ratios() *webui.Ratios {
 				shares[c] = float64(n) / float64(total)
 			}
 		}
-	} else if b.local != nil {
+	} else {
 		sum := 0
-		for _, c := range b.local.classes {
+		for _, c := range b.runClasses {
 			sum += max(c.cc.weight, 1)
 		}
-		for _, c := range b.local.classes {
+		for _, c := range b.runClasses {
 			shares[c.cc.name] = float64(max(c.cc.weight, 1)) / float64(sum)
 		}
 	}
@@ -376,21 +432,22 @@ func webuiUnix(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
 }
 
-// webuiInfo describes the program to the UI.
+// webuiInfo describes the program to the UI. A master has no class
+// picker: its workers run every class.
 func webuiInfo(p *Program, r Runner, o *options) webui.Info {
+	_, local := r.(*LocalRunner)
 	info := webui.Info{Program: filepath.Base(os.Args[0]), Version: strings.TrimPrefix(versionString(), "golocust "),
-		Host: o.host, Users: o.users, SpawnRate: o.spawnRate, RunTime: o.runTime, ClassPicker: o.classPicker,
+		Host: o.host, Users: o.users, SpawnRate: o.spawnRate, RunTime: o.runTime, ClassPicker: o.classPicker && local,
 		Shape: p.Shape != nil}
-	if lr, ok := r.(*LocalRunner); ok {
-		for _, c := range lr.classes {
-			info.Classes = append(info.Classes, c.cc.name)
-		}
-		if info.Host == "" {
-			for _, c := range lr.classes {
-				if c.cc.host != "" {
-					info.Host = c.cc.host
-					break
-				}
+	classes := webuiRunClasses(r)
+	for _, c := range classes {
+		info.Classes = append(info.Classes, c.cc.name)
+	}
+	if info.Host == "" {
+		for _, c := range classes {
+			if c.cc.host != "" {
+				info.Host = c.cc.host
+				break
 			}
 		}
 	}
@@ -447,14 +504,19 @@ func webuiAddr(o *options) (string, error) {
 	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strconv.Itoa(o.webPort)), nil
 }
 
-// runWebUI is Program.Main without --headless: it serves the web UI until
-// an interrupt (or ctx), with --autostart/--autoquit, --csv, --print-stats
-// and --html, and returns the exit code of the last test.
-func runWebUI(ctx context.Context, p *Program, r *LocalRunner, o *options, out *consoleOut, log *slog.Logger) int {
+// runWebUI is Program.Main without --headless: it serves the web UI of a
+// local runner or of a master (the cluster's view) until an interrupt (or
+// ctx), with --autostart/--autoquit, --csv, --print-stats and --html, and
+// returns the exit code of the last test.
+func runWebUI(ctx context.Context, p *Program, r headlessRunner, o *options, out *consoleOut, log *slog.Logger) int {
 	if o.autoquit >= 0 && !o.autostart {
 		log.Error("--autoquit requires --autostart")
 		return ExitUsage
 	}
+	if _, local := r.(*LocalRunner); !local && o.classPicker {
+		log.Warn("--class-picker is not available in master mode: the workers run every class")
+	}
+	thresholds := r.testConfig().Thresholds
 	addr, err := webuiAddr(o)
 	if err != nil {
 		log.Error(err.Error())
@@ -574,7 +636,7 @@ loop:
 		}
 	}
 	var verdict *Verdict
-	if len(r.cfg.Thresholds) > 0 {
+	if len(thresholds) > 0 {
 		v := r.Verdict()
 		verdict = &v
 	}
@@ -594,7 +656,7 @@ loop:
 	code := exitCode(o, s)
 	if verdict != nil {
 		_ = writeVerdictTable(out.w, *verdict)
-		code = openExitCode(*verdict, r.cfg.Thresholds, s, code, o.exitCodeOnError)
+		code = openExitCode(*verdict, thresholds, s, code, o.exitCodeOnError)
 	}
 	log.Info("web UI closed", "requests", s.Total.Requests, "failures", s.Total.Failures, "exceptions", len(s.Exceptions), "exit_code", code)
 	return code
