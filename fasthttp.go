@@ -75,8 +75,12 @@ type fastClientKey struct {
 	conns    int // MaxConnections
 }
 
-// fastSharedClient is a shared client, closed at the end of the test.
-type fastSharedClient struct{ c *fasthttp.Client }
+// fastSharedClient is a shared client, closed at the end of the test,
+// and the URL prefix of the user that made it.
+type fastSharedClient struct {
+	c      *fasthttp.Client
+	prefix string
+}
 
 func (s fastSharedClient) Close() error {
 	s.c.CloseIdleConnections()
@@ -104,9 +108,14 @@ func fastNewClient(env UserEnv, o *HTTPOptions) (*FastHTTPClient, error) {
 		runtime.AddCleanup(c, func(fc *fasthttp.Client) { fc.CloseIdleConnections() }, c.fc)
 	} else {
 		key := fastClientKey{host: base.scheme + "://" + base.host, insecure: o.Insecure, conns: o.maxConns(true)}
-		c.fc = env.Shared(key, func() any {
-			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout)}
-		}).(fastSharedClient).c
+		sc := env.Shared(key, func() any {
+			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), base.prefix}
+		}).(fastSharedClient)
+		c.fc = sc.c
+		if sc.prefix == c.base.prefix {
+			// One copy for all users: it is read by every request.
+			c.base.prefix = sc.prefix
+		}
 	}
 	h := http.Header{}
 	if base.auth != "" {

@@ -30,8 +30,9 @@ import (
 //
 // Each user has its own client: its own cookies, default headers and
 // timeout. Connections are pooled per host and shared by all users of
-// the test unless Options.PerUserConnections is set. Every request is
-// recorded (see [HTTPClient.Do]).
+// the test unless Options.PerUserConnections is set; a pool opens at most
+// Options.MaxConnections, and requests that find them all busy wait for
+// one. Every request is recorded (see [HTTPClient.Do]).
 //
 // A user type that defines its own InitUser or OnStop must call the
 // embedded ones (u.HTTPUser.InitUser(env), u.HTTPUser.OnStop(ctx)).

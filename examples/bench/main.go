@@ -231,10 +231,15 @@ func startProfiles(r locust.Runner) error {
 			})
 		})
 	}
+	var rampEnd runtime.MemStats // when the ramp ended, for the allocation rate
+	if memProf != "" {
+		var once sync.Once
+		r.Events().SpawningComplete.Add(func(locust.SpawnEvent) { once.Do(func() { runtime.ReadMemStats(&rampEnd) }) })
+	}
 	r.Events().TestStopping.Add(func(locust.TestEvent) {
 		stopProfiles()
 		if memProf != "" {
-			writeHeapProfile()
+			writeHeapProfile(&rampEnd, r.Snapshot().Total.Requests)
 		}
 	})
 	if cpu != nil {
@@ -245,8 +250,16 @@ func startProfiles(r locust.Runner) error {
 	return nil
 }
 
-// writeHeapProfile writes --memprofile and prints where the memory is.
-func writeHeapProfile() {
+// writeHeapProfile writes --memprofile and prints where the memory is,
+// and how much was allocated per request since the ramp ended (at
+// rampEnd, requests ago).
+func writeHeapProfile(rampEnd *runtime.MemStats, requests int64) {
+	var now runtime.MemStats
+	runtime.ReadMemStats(&now)
+	if rampEnd.NumGC > 0 && requests > 0 {
+		fmt.Fprintf(os.Stderr, "after the ramp: %d bytes and %.2f allocations per request, %d GCs for %d requests\n",
+			(now.TotalAlloc-rampEnd.TotalAlloc)/uint64(requests), float64(now.Mallocs-rampEnd.Mallocs)/float64(requests), now.NumGC-rampEnd.NumGC, requests)
+	}
 	f, err := os.Create(memProf)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "--memprofile: %v\n", err)
