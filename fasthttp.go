@@ -72,10 +72,15 @@ type FastHTTPClient struct {
 type fastClientKey struct {
 	host     string // scheme://host:port
 	insecure bool
+	conns    int // MaxConnections
 }
 
-// fastSharedClient is a shared client, closed at the end of the test.
-type fastSharedClient struct{ c *fasthttp.Client }
+// fastSharedClient is a shared client, closed at the end of the test,
+// and the URL prefix of the user that made it.
+type fastSharedClient struct {
+	c      *fasthttp.Client
+	prefix string
+}
 
 func (s fastSharedClient) Close() error {
 	s.c.CloseIdleConnections()
@@ -93,16 +98,24 @@ func fastNewClient(env UserEnv, o *HTTPOptions) (*FastHTTPClient, error) {
 	if o.HTTP2 {
 		return nil, fmt.Errorf("FastHTTPUser of class %q: HTTPOptions.HTTP2 is not supported by fasthttp; use HTTPUser", env.Class)
 	}
+	if err := httpCheckOptions(env.Class, "FastHTTPUser", o); err != nil {
+		return nil, err
+	}
 	c := &FastHTTPClient{base: base, timeout: o.timeout(), noRedirects: o.NoRedirects}
 	if o.PerUserConnections {
-		c.fc = fastNewFasthttp(o, 4, c.timeout)
+		c.fc = fastNewFasthttp(o, o.maxConns(false), c.timeout)
 		c.own = true
 		runtime.AddCleanup(c, func(fc *fasthttp.Client) { fc.CloseIdleConnections() }, c.fc)
 	} else {
-		key := fastClientKey{host: base.scheme + "://" + base.host, insecure: o.Insecure}
-		c.fc = env.Shared(key, func() any {
-			return fastSharedClient{fastNewFasthttp(o, max(env.Users, 512), c.timeout)}
-		}).(fastSharedClient).c
+		key := fastClientKey{host: base.scheme + "://" + base.host, insecure: o.Insecure, conns: o.maxConns(true)}
+		sc := env.Shared(key, func() any {
+			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), base.prefix}
+		}).(fastSharedClient)
+		c.fc = sc.c
+		if sc.prefix == c.base.prefix {
+			// One copy for all users: it is read by every request.
+			c.base.prefix = sc.prefix
+		}
 	}
 	h := http.Header{}
 	if base.auth != "" {
@@ -117,11 +130,25 @@ func fastNewClient(env UserEnv, o *HTTPOptions) (*FastHTTPClient, error) {
 	return c, nil
 }
 
+// fastNoTimeoutWait bounds the wait for a free connection when requests
+// have no timeout (fasthttp needs a bound to wait at all).
+const fastNoTimeoutWait = 24 * time.Hour
+
+// fastNewFasthttp makes a client opening at most conns connections per
+// host. A request that finds them all busy waits for one (within its
+// timeout) instead of failing; the pool hands out the most recently used
+// idle connection first, so that connections beyond what the load needs
+// stay idle and are closed after a while.
 func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp.Client {
+	wait := timeout
+	if wait <= 0 {
+		wait = fastNoTimeoutWait
+	}
 	return &fasthttp.Client{
 		MaxConnsPerHost:     conns,
-		MaxConnWaitTimeout:  max(timeout, 0),
-		MaxIdleConnDuration: 90 * time.Second,
+		MaxConnWaitTimeout:  wait,
+		ConnPoolStrategy:    fasthttp.LIFO,
+		MaxIdleConnDuration: httpIdleConnTimeout,
 		// Never resend a request: the target would see requests that
 		// are recorded once.
 		MaxIdemponentCallAttempts: 1,

@@ -30,8 +30,9 @@ import (
 //
 // Each user has its own client: its own cookies, default headers and
 // timeout. Connections are pooled per host and shared by all users of
-// the test unless Options.PerUserConnections is set. Every request is
-// recorded (see [HTTPClient.Do]).
+// the test unless Options.PerUserConnections is set; a pool opens at most
+// Options.MaxConnections, and requests that find them all busy wait for
+// one. Every request is recorded (see [HTTPClient.Do]).
 //
 // A user type that defines its own InitUser or OnStop must call the
 // embedded ones (u.HTTPUser.InitUser(env), u.HTTPUser.OnStop(ctx)).
@@ -80,6 +81,7 @@ type HTTPClient struct {
 type httpTransportKey struct {
 	host            string // scheme://host:port
 	http2, insecure bool
+	conns           int // MaxConnections
 }
 
 // httpSharedTransport is a shared transport, closed at the end of the test.
@@ -98,15 +100,18 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 	if o == nil {
 		o = &HTTPOptions{}
 	}
+	if err := httpCheckOptions(env.Class, "HTTPUser", o); err != nil {
+		return nil, err
+	}
 	c := &HTTPClient{base: base, timeout: o.timeout()}
 	if o.PerUserConnections {
-		c.own = httpNewTransport(base.scheme, o, 4)
+		c.own = httpNewTransport(base.scheme, o, o.maxConns(false))
 		c.hc.Transport = c.own
 		runtime.AddCleanup(c, func(t *http.Transport) { t.CloseIdleConnections() }, c.own)
 	} else {
-		key := httpTransportKey{host: base.scheme + "://" + base.host, http2: o.HTTP2, insecure: o.Insecure}
+		key := httpTransportKey{host: base.scheme + "://" + base.host, http2: o.HTTP2, insecure: o.Insecure, conns: o.maxConns(true)}
 		st := env.Shared(key, func() any {
-			return httpSharedTransport{httpNewTransport(base.scheme, o, max(env.Users, 100))}
+			return httpSharedTransport{httpNewTransport(base.scheme, o, key.conns)}
 		}).(httpSharedTransport)
 		c.hc.Transport = st.t
 	}
@@ -128,14 +133,28 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 	return c, nil
 }
 
-// httpNewTransport makes a transport keeping up to idle connections per
-// host alive.
-func httpNewTransport(scheme string, o *HTTPOptions, idle int) *http.Transport {
+// httpIdleConnTimeout is how long a pooled connection may stay idle.
+const httpIdleConnTimeout = 90 * time.Second
+
+// httpCheckOptions rejects options out of range.
+func httpCheckOptions(cls, userType string, o *HTTPOptions) error {
+	if o.MaxConnections < 0 {
+		return fmt.Errorf("%s of class %q: HTTPOptions.MaxConnections is %d; allowed: 0 (the default) or more", userType, cls, o.MaxConnections)
+	}
+	return nil
+}
+
+// httpNewTransport makes a transport opening at most conns connections
+// per host; a request that finds them all busy waits for one (within its
+// timeout). Idle connections are reused most recent first, so that those
+// beyond what the load needs stay idle and are closed after a while.
+func httpNewTransport(scheme string, o *HTTPOptions, conns int) *http.Transport {
 	t := &http.Transport{
 		// No proxy from the environment: the target is what is measured.
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost:   idle,
-		IdleConnTimeout:       90 * time.Second,
+		MaxConnsPerHost:       conns,
+		MaxIdleConnsPerHost:   conns,
+		IdleConnTimeout:       httpIdleConnTimeout,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: o.Insecure},

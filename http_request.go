@@ -26,6 +26,17 @@ type HTTPOptions struct {
 	// distinct browsers would have, instead of one pool per host shared
 	// by all users of the test.
 	PerUserConnections bool
+	// MaxConnections bounds the open connections to each host of a
+	// pool: the pool shared by all users of the test, or each user's own
+	// with PerUserConnections. A request that finds them all busy waits
+	// for one to be free rather than opening another; the wait is part of
+	// its response time and of its Timeout. 0 means the default:
+	// [DefaultMaxConnections] for the shared pool (it opens only as many
+	// as requests are in flight at once), 4 for a user's own pool. Raise
+	// it when the target is slow and more than that many requests must be
+	// in flight at once (requests per second times response time in
+	// seconds), within the open-file limit of the process.
+	MaxConnections int
 	// HTTP2 enables HTTP/2: negotiated by ALPN for https hosts, with
 	// prior knowledge (h2c) for http hosts. The default is HTTP/1.1 only,
 	// so that each user has connections of its own as in Locust.
@@ -40,11 +51,31 @@ type HTTPOptions struct {
 	NoRedirects bool
 }
 
+// DefaultMaxConnections is the default of HTTPOptions.MaxConnections for
+// the connection pool shared by the users of a test: enough for 4,096
+// requests in flight to one host (40,000 requests per second at 100 ms),
+// and far below the usual open-file limits, so that a generator that
+// falls behind queues its requests instead of opening sockets until it
+// runs out of file descriptors.
+const DefaultMaxConnections = 4096
+
 // httpDefaultTimeout is the request timeout when HTTPOptions.Timeout is 0.
 const httpDefaultTimeout = 60 * time.Second
 
 // httpMaxRedirects is how many redirects a request follows, as net/http.
 const httpMaxRedirects = 10
+
+// maxConns is MaxConnections with its default for a shared pool
+// (shared) or a user's own.
+func (o *HTTPOptions) maxConns(shared bool) int {
+	switch {
+	case o.MaxConnections > 0:
+		return o.MaxConnections
+	case shared:
+		return DefaultMaxConnections
+	}
+	return 4
+}
 
 func (o *HTTPOptions) timeout() time.Duration {
 	switch {

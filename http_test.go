@@ -649,6 +649,7 @@ func TestHTTPInitErrors(t *testing.T) {
 			{"ftp://x", nil, `no http:// or https:// scheme`},
 			{"http://", nil, `has no address`},
 			{"http://x/?a=1", nil, `has a query`},
+			{"http://x", &locust.HTTPOptions{MaxConnections: -1}, `HTTPOptions.MaxConnections is -1; allowed: 0 (the default) or more`},
 		} {
 			_, err := k.make(locust.UserEnv{Class: "shop", Host: tc.host}, tc.o)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -492,10 +492,10 @@ func (r *LocalRunner) spawnLocked(t *testRun, c int, first time.Time) {
 	u := &userRT{
 		r: r, t: t, class: rc, id: id, ctx: ctx, cancel: cancel,
 		stopCh:      make(chan struct{}),
-		rand:        rand.New(rand.NewPCG(r.seed, uint64(id))),
 		lastWaitEnd: time.Now(),
 		first:       first,
 	}
+	u.seedRand(r.seed, uint64(id))
 	if t.arrival != nil {
 		u.arr = &t.arrival.pools[c]
 		u.arr.size++
@@ -518,7 +518,7 @@ func (r *LocalRunner) stopUserLocked(u *userRT) {
 	}
 	u.gone = true
 	r.counts[u.class.index]--
-	close(u.stopCh)
+	u.signalStop()
 	if d := r.cfg.StopTimeout; d > 0 {
 		u.hardStop = time.AfterFunc(d, u.cancel)
 	} else {

@@ -133,6 +133,7 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 	defer closer.Close()
 	cfg.Logger = log
 	cfg.Shape = p.Shape
+	rlimitRaiseOpenFiles(log)
 	if p.Shape != nil {
 		for _, name := range []string{"users", "spawn-rate"} {
 			if src, ok := o.optSource(name); ok {

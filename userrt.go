@@ -3,6 +3,7 @@ package locust
 import (
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,9 +17,12 @@ type userRT struct {
 	id          int64
 	ctx         context.Context // task context: cancelled at the hard stop
 	cancel      context.CancelFunc
-	stopCh      chan struct{} // closed at the graceful stop
-	rand        *rand.Rand
-	timer       *time.Timer
+	stopCh      chan struct{} // closed at the graceful stop, after stopped is set
+	stopped     atomic.Bool   // set at the graceful stop (signalStop)
+	rand        *rand.Rand    // &randv, or another source
+	randv       rand.Rand     // with pcg: the user's random source, in this struct
+	pcg         rand.PCG
+	timer       atomic.Pointer[time.Timer] // the think-time timer, made at the first wait
 	lastWaitEnd time.Time
 	gone        bool          // stopped or exited; guarded by r.mu
 	pace        time.Duration // set by ConstantPacing through WaitInfo
@@ -29,13 +33,24 @@ type userRT struct {
 	iterSched, iterStart time.Time // the current iteration's due and actual start
 }
 
-func (u *userRT) stopping() bool {
-	select {
-	case <-u.stopCh:
-		return true
-	default:
-		return false
-	}
+// stopping reports whether the user was asked to stop. It reads a flag
+// of this struct rather than polling stopCh: with many users, every
+// object a user touches per task is a cache miss.
+func (u *userRT) stopping() bool { return u.stopped.Load() }
+
+// signalStop asks the user to stop: it sets stopped, closes stopCh and
+// wakes the user if it waits.
+func (u *userRT) signalStop() {
+	u.stopped.Store(true)
+	close(u.stopCh)
+	u.wake()
+}
+
+// seedRand gives the user its random source, held in u itself.
+func (u *userRT) seedRand(seed, id uint64) {
+	u.pcg.Seed(seed, id)
+	u.randv = *rand.New(&u.pcg)
+	u.rand = &u.randv
 }
 
 // wait sleeps the think time of wt; it reports false if the user was
@@ -66,18 +81,34 @@ func (u *userRT) wait(wt WaitTime) bool {
 		u.markWaitEnd()
 		return !u.stopping()
 	}
-	if u.timer == nil {
-		u.timer = time.NewTimer(d)
+	// One channel to wait on rather than a select of the timer and
+	// stopCh, which costs a thinking user more than its request's own
+	// bookkeeping: a stop wakes the user by firing the timer (wake). The
+	// timer is armed before the stop flag is checked, so that a stop
+	// either finds the armed timer or is seen by the check.
+	t := u.timer.Load()
+	if t == nil {
+		t = time.NewTimer(d)
+		u.timer.Store(t)
 	} else {
-		u.timer.Reset(d)
+		t.Reset(d)
 	}
-	select {
-	case <-u.timer.C:
-		u.markWaitEnd()
-		return true
-	case <-u.stopCh:
-		u.timer.Stop()
+	if u.stopping() {
+		t.Stop()
 		return false
+	}
+	<-t.C
+	if u.stopping() {
+		return false
+	}
+	u.markWaitEnd()
+	return true
+}
+
+// wake ends the user's think time at once (signalStop).
+func (u *userRT) wake() {
+	if t := u.timer.Load(); t != nil {
+		t.Reset(0)
 	}
 }
 

@@ -9,11 +9,16 @@
 // Its own options, besides Locust's:
 //
 //	--std          use HTTPUser (net/http) instead of FastHTTPUser (fasthttp)
+//	--max-conns N  open at most N connections to the target (default
+//	               locust.DefaultMaxConnections)
 //	--think 1s..2s wait uniformly 1 to 2 s after each request (or a fixed
 //	               time: --think 1s), to measure many mostly idle users
 //	--bench-json   print the statistics measured after the ramp as one JSON
 //	               line at the end of stdout (the rest goes to stderr), for
 //	               ../shared/bench/peers.sh and users.sh: see README.md
+//	--cpuprofile F write a CPU profile of the load after the ramp to F
+//	               (go tool pprof)
+//	--memprofile F write a heap profile to F when the stop begins
 package main
 
 import (
@@ -23,6 +28,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +41,11 @@ import (
 // read when users are made.
 var (
 	useStd    bool            // --std
+	maxConns  int             // --max-conns
 	benchJSON bool            // --bench-json
 	think     locust.WaitTime // --think; nil means no wait
+	cpuProf   string          // --cpuprofile
+	memProf   string          // --memprofile
 )
 
 // benchUser is what the one task needs: a GET of the target's root. It
@@ -64,10 +74,14 @@ func (u *stdUser) get(ctx context.Context) error {
 var benchClass = &locust.Class[benchUser]{
 	Name: "Bench",
 	New: func() benchUser {
-		if useStd {
-			return &stdUser{}
+		var o *locust.HTTPOptions
+		if maxConns != 0 {
+			o = &locust.HTTPOptions{MaxConnections: maxConns}
 		}
-		return &fastUser{}
+		if useStd {
+			return &stdUser{locust.HTTPUser{Options: o}}
+		}
+		return &fastUser{locust.FastHTTPUser{Options: o}}
 	},
 	Wait: func(w locust.WaitInfo) time.Duration {
 		if think == nil {
@@ -81,7 +95,10 @@ var benchClass = &locust.Class[benchUser]{
 // flags registers the program's options on Locust's parser.
 func flags(fs *flag.FlagSet) {
 	fs.BoolVar(&useStd, "std", false, "Send requests with HTTPUser (net/http) instead of FastHTTPUser (fasthttp).")
+	fs.IntVar(&maxConns, "max-conns", 0, "HTTPOptions.MaxConnections: the most connections to the target (0: the default, locust.DefaultMaxConnections).")
 	fs.BoolVar(&benchJSON, "bench-json", false, `Print {"rps", "p50_ms", "p99_ms", "errors"} measured after the ramp as the last line of stdout; the tables go to stderr.`)
+	fs.StringVar(&cpuProf, "cpuprofile", "", "Write a CPU profile of the load after the ramp to `FILE` (read it with go tool pprof).")
+	fs.StringVar(&memProf, "memprofile", "", "Write a heap profile to `FILE` when the stop begins, and say on stderr where the memory is.")
 	fs.Func("think", "Think time after each request: a duration (1s) or a uniform range (1s..2s). Default: none.", func(v string) error {
 		w, err := parseThink(v)
 		if err == nil {
@@ -128,8 +145,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// when written to.
 	out := &benchStdout{stdout: stdout, stderr: stderr}
 	var (
-		mu    sync.Mutex
-		final *locust.Snapshot
+		mu       sync.Mutex
+		final    *locust.Snapshot
+		stopping *locust.Snapshot // when the stop began: the rate is over the load, not the stop
 	)
 	p := &locust.Program{
 		Classes: []locust.UserClass{benchClass},
@@ -137,6 +155,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Stdout:  out,
 		Stderr:  stderr,
 		Setup: func(r locust.Runner) error {
+			if err := startProfiles(r); err != nil {
+				return err
+			}
 			if !benchJSON {
 				return nil
 			}
@@ -144,6 +165,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			// every user runs, the statistics start afresh.
 			var once sync.Once
 			r.Events().SpawningComplete.Add(func(locust.SpawnEvent) { once.Do(r.ResetStats) })
+			r.Events().TestStopping.Add(func(locust.TestEvent) {
+				s := r.Snapshot()
+				mu.Lock()
+				stopping = s
+				mu.Unlock()
+			})
 			r.Events().TestStop.Add(func(locust.TestEvent) {
 				s := r.Snapshot()
 				mu.Lock()
@@ -154,12 +181,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	code := p.Main(ctx, args)
+	stopProfiles()
 	mu.Lock()
 	defer mu.Unlock()
 	if final != nil {
-		t := final.Total
+		t, rps := final.Total, final.Total.TotalRPS
+		if stopping != nil {
+			rps = stopping.Total.TotalRPS
+		}
 		line, _ := json.Marshal(benchResult{
-			RPS:    t.TotalRPS,
+			RPS:    rps,
 			P50ms:  float64(t.Percentile(0.50)) / 1e6,
 			P99ms:  float64(t.Percentile(0.99)) / 1e6,
 			Errors: t.Failures,
@@ -167,6 +198,91 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", line)
 	}
 	return code
+}
+
+// profFile is the open CPU profile, if any; guarded by profMu.
+var (
+	profMu   sync.Mutex
+	profFile *os.File
+)
+
+// startProfiles arranges for the profiles to cover the load after the
+// ramp: the CPU profile from the end of the ramp until the stop begins,
+// the heap profile (and a line about memory on stderr) when the stop
+// begins, with every user still there.
+func startProfiles(r locust.Runner) error {
+	var cpu *os.File
+	if cpuProf != "" {
+		f, err := os.Create(cpuProf)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		cpu = f
+		var once sync.Once
+		r.Events().SpawningComplete.Add(func(locust.SpawnEvent) {
+			once.Do(func() {
+				profMu.Lock()
+				defer profMu.Unlock()
+				if err := pprof.StartCPUProfile(cpu); err != nil {
+					fmt.Fprintf(os.Stderr, "--cpuprofile: %v\n", err)
+					return
+				}
+				profFile = cpu
+			})
+		})
+	}
+	var rampEnd runtime.MemStats // when the ramp ended, for the allocation rate
+	if memProf != "" {
+		var once sync.Once
+		r.Events().SpawningComplete.Add(func(locust.SpawnEvent) { once.Do(func() { runtime.ReadMemStats(&rampEnd) }) })
+	}
+	r.Events().TestStopping.Add(func(locust.TestEvent) {
+		stopProfiles()
+		if memProf != "" {
+			writeHeapProfile(&rampEnd, r.Snapshot().Total.Requests)
+		}
+	})
+	if cpu != nil {
+		// Closed by stopProfiles; a test that never finished its ramp
+		// leaves an empty file.
+		r.Events().Quitting.Add(func(locust.TestEvent) { cpu.Close() })
+	}
+	return nil
+}
+
+// writeHeapProfile writes --memprofile and prints where the memory is,
+// and how much was allocated per request since the ramp ended (at
+// rampEnd, requests ago).
+func writeHeapProfile(rampEnd *runtime.MemStats, requests int64) {
+	var now runtime.MemStats
+	runtime.ReadMemStats(&now)
+	if rampEnd.NumGC > 0 && requests > 0 {
+		fmt.Fprintf(os.Stderr, "after the ramp: %d bytes and %.2f allocations per request, %d GCs for %d requests\n",
+			(now.TotalAlloc-rampEnd.TotalAlloc)/uint64(requests), float64(now.Mallocs-rampEnd.Mallocs)/float64(requests), now.NumGC-rampEnd.NumGC, requests)
+	}
+	f, err := os.Create(memProf)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "--memprofile: %v\n", err)
+		return
+	}
+	runtime.GC()
+	_ = pprof.Lookup("heap").WriteTo(f, 0)
+	f.Close()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(os.Stderr, "memory: heap in use %d MiB, stacks %d MiB, runtime %d MiB, from the OS %d MiB; %d goroutines, %d GCs\n",
+		ms.HeapInuse>>20, ms.StackInuse>>20, (ms.MSpanInuse+ms.MCacheInuse+ms.GCSys+ms.OtherSys+ms.BuckHashSys)>>20, ms.Sys>>20, runtime.NumGoroutine(), ms.NumGC)
+}
+
+// stopProfiles ends the CPU profile, if it runs.
+func stopProfiles() {
+	profMu.Lock()
+	defer profMu.Unlock()
+	if profFile != nil {
+		pprof.StopCPUProfile()
+		profFile.Close()
+		profFile = nil
+	}
 }
 
 // benchStdout is the program's stdout: stderr once --bench-json is set.
