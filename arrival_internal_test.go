@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/golocust/locust/internal/proc"
 )
 
 func TestArrivalPlanAt(t *testing.T) {
@@ -336,7 +338,7 @@ func TestCPUPercent(t *testing.T) {
 			t.Errorf("cpuPercent(%v, %v, %d) = %v, want %v", tc.cpu, tc.wall, tc.cores, got, tc.want)
 		}
 	}
-	if processCPU() <= 0 {
+	if proc.CPUTime() <= 0 {
 		t.Error("no process CPU time")
 	}
 }

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/golocust/locust/internal/proc"
 )
 
 // The runner's monitors: the generator's CPU use (Locust's 90 % warning)
@@ -38,15 +39,6 @@ func (r *LocalRunner) Health() Health {
 	r.healthMu.Lock()
 	defer r.healthMu.Unlock()
 	return r.health
-}
-
-// processCPU returns the CPU time (user + system) used by this process.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // cpuPercent returns the CPU use between two samples in percent of
@@ -82,13 +74,13 @@ func (r *LocalRunner) startMonitors(ctx context.Context, t *testRun) (wait func(
 func (r *LocalRunner) cpuMonitor(ctx context.Context) {
 	tick := time.NewTicker(cpuSampleInterval)
 	defer tick.Stop()
-	lastCPU, lastWall := processCPU(), time.Now()
+	lastCPU, lastWall := proc.CPUTime(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			cpu := processCPU()
+			cpu := proc.CPUTime()
 			pct := cpuPercent(cpu-lastCPU, now.Sub(lastWall), runtime.GOMAXPROCS(0))
 			lastCPU, lastWall = cpu, now
 			r.healthMu.Lock()

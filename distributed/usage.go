@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golocust/locust/internal/proc"
 )
 
 // usageMeter measures this process's CPU use between two calls.
@@ -21,7 +23,7 @@ type usageMeter struct {
 func (u *usageMeter) cpuPercent() float64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	now, cpu := time.Now(), processCPU()
+	now, cpu := time.Now(), proc.CPUTime()
 	defer func() { u.lastWall, u.lastCPU = now, cpu }()
 	if u.lastWall.IsZero() {
 		return 0

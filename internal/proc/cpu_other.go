@@ -1,15 +1,15 @@
 //go:build !unix
 
-package distributed
+package proc
 
 import (
 	"runtime/metrics"
 	"time"
 )
 
-// processCPU returns the CPU time the Go runtime estimates the process has
+// CPUTime returns the CPU time the Go runtime estimates the process has
 // used.
-func processCPU() time.Duration {
+func CPUTime() time.Duration {
 	s := []metrics.Sample{{Name: "/cpu/classes/total:cpu-seconds"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() == metrics.KindFloat64 {
