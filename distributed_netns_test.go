@@ -106,7 +106,7 @@ func TestDistPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "partition-test-token"
-	m, err := locust.NewMasterRunner(locust.Config{Classes: []locust.UserClass{distHitClass()}, Host: target.URL},
+	m, err := locust.NewMasterRunner(locust.Config{Classes: []locust.UserClass{distHitClass()}, Host: target.URL, StopTimeout: 5 * time.Second},
 		locust.MasterOptions{Listener: ln, Token: token})
 	if err != nil {
 		t.Fatal(err)

@@ -100,7 +100,7 @@ func distWorkers(t *testing.T, bin string, port, n int, extra ...string) []*exec
 }
 
 func distMaster(t *testing.T, host string, ln net.Listener) *locust.MasterRunner {
-	m, err := locust.NewMasterRunner(locust.Config{Classes: []locust.UserClass{distHitClass()}, Host: host},
+	m, err := locust.NewMasterRunner(locust.Config{Classes: []locust.UserClass{distHitClass()}, Host: host, StopTimeout: 5 * time.Second},
 		locust.MasterOptions{Listener: ln})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func distStop(t *testing.T, m *locust.MasterRunner) {
 func TestDistProcessesCLI(t *testing.T) {
 	bin := distBuild(t)
 	target := newDistTarget(t)
-	_, stdout, stderr, exited := distProc(t, bin, nil, "--headless", "--processes", "3", "-u", "6", "-r", "100", "-t", "2s",
+	_, stdout, stderr, exited := distProc(t, bin, nil, "--headless", "--processes", "3", "-u", "6", "-r", "100", "-t", "2s", "-s", "5s",
 		"-H", target.URL, "--json", "--report-interval", "0.2", "Hitter")
 	select {
 	case <-exited:

@@ -37,7 +37,7 @@ func masterUICluster(t *testing.T) (*httptest.Server, *MasterRunner) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMasterRunner(Config{Classes: classes, Logger: log},
+	m, err := NewMasterRunner(Config{Classes: classes, Logger: log, StopTimeout: 5 * time.Second},
 		MasterOptions{Listener: ln, HeartbeatInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
