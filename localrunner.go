@@ -344,12 +344,7 @@ func (r *LocalRunner) Stop(ctx context.Context) error {
 		return nil
 	}
 	t.requestStop()
-	select {
-	case <-t.ended:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return awaitEnd(ctx, t.ended)
 }
 
 // Wait blocks until the current test has ended (by itself, or by Stop) or
@@ -361,12 +356,7 @@ func (r *LocalRunner) Wait(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	select {
-	case <-t.ended:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return awaitEnd(ctx, t.ended)
 }
 
 // EndReason says why the last test ended: "stopped", "run time limit",
@@ -379,12 +369,7 @@ func (r *LocalRunner) EndReason() string {
 	if t == nil {
 		return ""
 	}
-	select {
-	case <-t.ended:
-		return t.reason
-	default:
-		return ""
-	}
+	return reasonOnceEnded(t.ended, &t.reason)
 }
 
 // rampPlan is the way from the current users to a target.

@@ -360,12 +360,7 @@ func (r *MasterRunner) Stop(ctx context.Context) error {
 		return nil
 	}
 	t.stopped.Do(func() { close(t.stopReq) })
-	select {
-	case <-t.ended:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return awaitEnd(ctx, t.ended)
 }
 
 // Wait blocks until the current test has ended or ctx is done.
@@ -376,12 +371,7 @@ func (r *MasterRunner) Wait(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	select {
-	case <-t.ended:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return awaitEnd(ctx, t.ended)
 }
 
 // EndReason says why the last test ended; empty while it runs.
@@ -392,12 +382,7 @@ func (r *MasterRunner) EndReason() string {
 	if t == nil {
 		return ""
 	}
-	select {
-	case <-t.ended:
-		return t.reason
-	default:
-		return ""
-	}
+	return reasonOnceEnded(t.ended, &t.reason)
 }
 
 // Quit tells every worker to quit, waits (bounded by ctx) for their final
