@@ -156,6 +156,12 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 			return ExitError
 		}
 	}
+	stopMetrics, err := p.startMetrics(r, o, "local", log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return ExitError
+	}
+	defer stopMetrics()
 	out := &consoleOut{w: stdout, o: o}
 	if o.json {
 		// stdout carries the JSON document alone.
