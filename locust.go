@@ -45,10 +45,10 @@ import (
 type Result struct {
 	// Stats are the final statistics.
 	Stats *Snapshot
-	// Reason says why the test ended: "run time limit", "iteration
-	// limit", "load shape ended", "arrival schedule ended", "aborted:
-	// RULE", or "stopped" (ctx was cancelled).
-	Reason string
+	// Reason says why the test ended: EndRunTime, EndIterations,
+	// EndShape, EndArrival, an abort rule (Reason.Aborted()), or
+	// EndStopped (ctx was cancelled).
+	Reason EndReason
 	// UserCounts are the users per class at the end of the ramp (in
 	// arrival-rate mode: nil; the pool's size is in Stats' history).
 	UserCounts map[string]int

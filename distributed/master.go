@@ -117,6 +117,9 @@ type Target struct {
 	StopTimeout time.Duration
 	// Options are passed to workers as they are.
 	Options map[string]string
+	// Classes, when not empty, restricts the users to these classes (a
+	// load shape's step): the others get none (see dispatch.Only).
+	Classes []string
 	// MaxRPS is the cluster-wide request-rate ceiling, 0 for none: each
 	// of the N live workers enforces MaxRPS/N, re-split when workers
 	// join or leave.
@@ -691,7 +694,7 @@ func (m *Master) dispatchLocked() {
 		m.dispatchArrivalLocked(t, live)
 		return
 	}
-	per := dispatch.Workers(m.classes, len(live), t.current)
+	per := dispatch.Workers(dispatch.Only(m.classes, m.names, t.target.Classes), len(live), t.current)
 	for i, w := range live {
 		part := Part{Index: i, Of: len(live)}
 		if slices.Equal(w.target, per[i]) && (t.target.MaxRPS == 0 || w.part == part) {
@@ -758,6 +761,7 @@ func (m *Master) Start(t Target) error {
 		return fmt.Errorf("max rps is %v: allowed a finite number >= 0", t.MaxRPS)
 	}
 	t.Options = maps.Clone(t.Options)
+	t.Classes = slices.Clone(t.Classes)
 	if t.Arrival != nil {
 		a := *t.Arrival
 		a.Stages = slices.Clone(a.Stages)

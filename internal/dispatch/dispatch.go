@@ -4,6 +4,8 @@
 // output.
 package dispatch
 
+import "slices"
+
 // Class is what the dispatcher needs to know of a user class.
 type Class struct {
 	// Weight is the relative share of non-fixed users (>= 1 for weighted
@@ -117,4 +119,22 @@ func Additions(classes []Class, n int, current []int) []int {
 func Batch(rate float64) (size int, intervalSeconds float64) {
 	size = max(1, int(rate))
 	return size, float64(size) / rate
+}
+
+// Only returns classes restricted to the names in only (a load shape's
+// ShapeStep.Classes): a class not listed gets no weight and no fixed
+// count, so it is never picked. names[i] is the name of classes[i]. An
+// empty only keeps every class. Local runners and the master both call
+// it, so a class list means the same in every mode.
+func Only(classes []Class, names, only []string) []Class {
+	if len(only) == 0 {
+		return classes
+	}
+	out := make([]Class, len(classes))
+	for i, c := range classes {
+		if slices.Contains(only, names[i]) {
+			out[i] = c
+		}
+	}
+	return out
 }
