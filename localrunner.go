@@ -369,12 +369,12 @@ func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
 		r.target = c.users
 		return p
 	}
-	names := make([]string, len(r.classes))
 	for i, rc := range r.classes {
+		if len(c.classes) > 0 && !slices.Contains(c.classes, rc.cc.name) {
+			continue // weight 0, not fixed: never picked
+		}
 		dc[i] = dispatch.Class{Weight: rc.cc.weight, Fixed: rc.cc.fixedCount}
-		names[i] = rc.cc.name
 	}
-	dc = dispatch.Only(dc, names, c.classes)
 	if ft := dispatch.FixedTotal(dc); ft > c.users {
 		r.log.Warn("fixed user counts exceed the target user count: the fixed classes share what there is", "fixed_total", ft, "users", c.users)
 	}
