@@ -17,7 +17,8 @@ import (
 )
 
 // LocalRunner runs every user in this process. Create it with
-// [NewLocalRunner]; it implements [Runner].
+// [NewLocalRunner]; it implements [Runner]. All methods are safe for
+// concurrent use.
 type LocalRunner struct {
 	cfg     Config
 	classes []runClass // sorted by name
@@ -309,38 +310,24 @@ func (r *LocalRunner) start(c rampCmd) error {
 // Stop stops every user and returns when they have stopped or ctx is
 // done. Waiting users stop at once; running users may finish their task
 // within Config.StopTimeout, then their context is cancelled.
-func (r *LocalRunner) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	t.end.request(EndStopped)
-	return t.end.wait(ctx)
-}
+func (r *LocalRunner) Stop(ctx context.Context) error { return r.currentEnd().stop(ctx) }
 
 // Wait blocks until the current test has ended (by itself, or by Stop) or
 // ctx is done. Without a test it returns at once.
-func (r *LocalRunner) Wait(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	return t.end.wait(ctx)
-}
+func (r *LocalRunner) Wait(ctx context.Context) error { return r.currentEnd().wait(ctx) }
 
 // EndReason says why the last test ended; empty while it runs.
-func (r *LocalRunner) EndReason() EndReason {
+func (r *LocalRunner) EndReason() EndReason { return r.currentEnd().result() }
+
+// currentEnd returns the end of the current or last test, nil before the
+// first.
+func (r *LocalRunner) currentEnd() *testEnd {
 	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return ""
+	defer r.mu.Unlock()
+	if r.test == nil {
+		return nil
 	}
-	return t.end.result()
+	return r.test.end
 }
 
 // rampPlan is the way from the current users to a target.

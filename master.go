@@ -289,37 +289,23 @@ func (r *MasterRunner) supervise(t *masterTest, shape LoadShape, first ShapeStep
 // Stop stops the test on every worker and returns when each has stopped
 // and sent its final report (missing workers are not waited for), or ctx
 // is done.
-func (r *MasterRunner) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	t.end.request(EndStopped)
-	return t.end.wait(ctx)
-}
+func (r *MasterRunner) Stop(ctx context.Context) error { return r.currentEnd().stop(ctx) }
 
 // Wait blocks until the current test has ended or ctx is done.
-func (r *MasterRunner) Wait(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	return t.end.wait(ctx)
-}
+func (r *MasterRunner) Wait(ctx context.Context) error { return r.currentEnd().wait(ctx) }
 
 // EndReason says why the last test ended; empty while it runs.
-func (r *MasterRunner) EndReason() EndReason {
+func (r *MasterRunner) EndReason() EndReason { return r.currentEnd().result() }
+
+// currentEnd returns the end of the current or last test, nil before the
+// first.
+func (r *MasterRunner) currentEnd() *testEnd {
 	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return ""
+	defer r.mu.Unlock()
+	if r.test == nil {
+		return nil
 	}
-	return t.end.result()
+	return r.test.end
 }
 
 // Quit tells every worker to quit, waits (bounded by ctx) for their final
@@ -405,12 +391,8 @@ const masterArrivalGrace = 500 * time.Millisecond
 // rolling ones and abort rules as the master checked them while the test
 // ran (every second, over the merged view). Workers evaluate nothing.
 func (m *MasterRunner) Verdict() Verdict {
-	v := EvaluateThresholds(m.Snapshot(), m.cfg.Thresholds)
 	m.mu.Lock()
 	w := m.rolling
 	m.mu.Unlock()
-	if w != nil {
-		w.apply(&v)
-	}
-	return v
+	return verdictOf(m.Snapshot(), m.cfg.Thresholds, w)
 }

@@ -106,12 +106,8 @@ func (r *LocalRunner) Verdict() Verdict {
 // verdictOf is Verdict over the snapshot s (the web UI's, so that its
 // statistics and verdict agree).
 func (r *LocalRunner) verdictOf(s *Snapshot) Verdict {
-	v := EvaluateThresholds(s, r.cfg.Thresholds)
 	r.healthMu.Lock()
 	w := r.rolling
 	r.healthMu.Unlock()
-	if w != nil {
-		w.apply(&v)
-	}
-	return v
+	return verdictOf(s, r.cfg.Thresholds, w)
 }

@@ -64,8 +64,22 @@ func (e *testEnd) close(reason EndReason) {
 	close(e.ended)
 }
 
+// stop asks the test to stop and waits until it has ended or ctx is
+// done. A nil testEnd (no test yet) returns at once, as do wait and
+// result.
+func (e *testEnd) stop(ctx context.Context) error {
+	if e == nil {
+		return nil
+	}
+	e.request(EndStopped)
+	return e.wait(ctx)
+}
+
 // wait waits until the test has ended or ctx is done.
 func (e *testEnd) wait(ctx context.Context) error {
+	if e == nil {
+		return nil
+	}
 	select {
 	case <-e.ended:
 		return nil
@@ -76,12 +90,25 @@ func (e *testEnd) wait(ctx context.Context) error {
 
 // result returns the reason once the test has ended, "" while it runs.
 func (e *testEnd) result() EndReason {
+	if e == nil {
+		return ""
+	}
 	select {
 	case <-e.ended:
 		return e.reason
 	default:
 		return ""
 	}
+}
+
+// verdictOf evaluates ths over s, with the rolling thresholds and abort
+// rules as w checked them while the test ran (w may be nil).
+func verdictOf(s *Snapshot, ths []Threshold, w *thWatch) Verdict {
+	v := EvaluateThresholds(s, ths)
+	if w != nil {
+		w.apply(&v)
+	}
+	return v
 }
 
 // shapeInterval is how often a load shape is ticked.
