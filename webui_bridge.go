@@ -20,11 +20,11 @@ import (
 	"github.com/golocust/locust/webui"
 )
 
-// WebUIWorkerLister is implemented by runners that have workers (the
+// webuiWorkerLister is implemented by runners that have workers (the
 // master of a distributed test); the web UI's Workers tab and header show
 // what it returns.
-type WebUIWorkerLister interface {
-	WebUIWorkers() []webui.WorkerView
+type webuiWorkerLister interface {
+	webuiWorkers() []webui.WorkerView
 }
 
 // webuiBridge adapts a Runner to webui.Controller: a LocalRunner, or a
@@ -58,7 +58,7 @@ func newWebUIBridge(r Runner, info webui.Info, log *slog.Logger) *webuiBridge {
 		cfg := hr.testConfig()
 		b.arrival, b.shape = cfg.Arrival, cfg.Shape
 	}
-	if _, ok := r.(WebUIWorkerLister); ok {
+	if _, ok := r.(webuiWorkerLister); ok {
 		b.info.Mode = "master"
 	} else if b.info.Mode == "" {
 		b.info.Mode = "local"
@@ -211,8 +211,8 @@ func (b *webuiBridge) viewOf(s *Snapshot) *webui.View {
 	v := webuiView(s, b.r.State(), b.r.UserCount(), b.r.UserCounts())
 	v.Host = b.host()
 	v.Thresholds = b.verdict(s)
-	if wl, ok := b.r.(WebUIWorkerLister); ok {
-		v.Workers = wl.WebUIWorkers()
+	if wl, ok := b.r.(webuiWorkerLister); ok {
+		v.Workers = wl.webuiWorkers()
 		for _, w := range v.Workers {
 			if w.State != "missing" {
 				v.WorkerCount++ // as Locust, the header counts live workers
