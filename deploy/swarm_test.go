@@ -263,13 +263,21 @@ func TestSwarmStack(t *testing.T) {
 		t.Fatalf("POST /stop: %s", resp.Status)
 	}
 	waitFor("the stop", 30*time.Second, func(v swarmView) bool { return v.State == "stopped" })
-	// The final reports follow the stopped state by at most a report.
-	time.Sleep(time.Second)
-	v, err := view()
-	if err != nil {
-		t.Fatal(err)
+	// The workers' final reports arrive with or just after their stopped
+	// messages: wait for the totals to settle, then compare.
+	deadline := time.Now().Add(10 * time.Second)
+	var got int64
+	for {
+		v, err := view()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got = v.total(); got == hits.Load() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	if got, sent := v.total(), hits.Load(); got <= 0 || got != sent {
+	if sent := hits.Load(); got <= 0 || got != sent {
 		t.Errorf("the master counted %d requests, the target %d", got, sent)
 	} else {
 		t.Logf("%d requests, counted exactly", got)
