@@ -295,7 +295,7 @@ func parseRate(s string) (float64, error) {
 // stages, each ramping linearly from the previous rate to RATE over
 // DURATION, e.g. "30s:100/s,2m:1000/s,30s:0/s" (ramp up to 100/s in 30 s,
 // then to 1000/s in 2 minutes, then down to nothing in 30 s). Durations
-// are Go durations ("1m30s"); rates are a number per "/s", "/m" or "/h" ("1000/s", "60/m").
+// are Go durations ("1m30s"); rates are counts per duration ("1000/s", "60/m", "5/100ms") or a bare number per second.
 func ParseStages(s string) ([]RateStage, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("stages: empty; want DURATION:RATE[,DURATION:RATE...], e.g. 30s:100/s,2m:1000/s")
