@@ -13,10 +13,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"strconv"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -28,18 +26,6 @@ import (
 // of the master at that address whatever its options say: --processes
 // starts its worker processes with the parent's arguments and this.
 const distWorkerOfEnv = "GOLOCUST_WORKER_OF"
-
-// headlessRunner is what runHeadless drives: a local runner or a master.
-type headlessRunner interface {
-	Runner
-	EndReason() string
-	// testConfig is the configuration the runner was made with.
-	testConfig() Config
-	// StartArrival starts an arrival-rate (open model) test.
-	StartArrival(a Arrival) error
-	// Verdict evaluates Config.Thresholds now.
-	Verdict() Verdict
-}
 
 func (o *options) distWorker() bool { return o.worker || o.workerOf != "" }
 
@@ -87,7 +73,7 @@ func (o *options) distCheck() error {
 
 // runDistributed runs the master, worker or --processes modes; ok is
 // false in local mode.
-func (p *Program) runDistributed(ctx context.Context, o *options, cfg Config, log *slog.Logger, out *consoleOut) (code int, ok bool) {
+func (p *Program) runDistributed(ctx context.Context, o *options, cfg Config, log *slog.Logger, console *consoleOut) (code int, ok bool) {
 	switch {
 	case o.distWorker() && o.processes != 0 && o.workerOf == "":
 		addr := net.JoinHostPort(o.masterHost, strconv.Itoa(o.masterPort))
@@ -95,7 +81,7 @@ func (p *Program) runDistributed(ctx context.Context, o *options, cfg Config, lo
 	case o.distWorker():
 		return p.distRunWorker(ctx, o, cfg, log), true
 	case o.distMaster():
-		return p.distRunMaster(ctx, o, cfg, log, out), true
+		return p.distRunMaster(ctx, o, cfg, log, console), true
 	}
 	return 0, false
 }
@@ -107,7 +93,7 @@ func distProcesses(n int) int {
 	return n
 }
 
-func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log *slog.Logger, out *consoleOut) int {
+func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log *slog.Logger, console *consoleOut) int {
 	bind := o.masterBindHost
 	if bind == "*" {
 		bind = ""
@@ -165,16 +151,16 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 	}
 
 	workersSummary := func() {
-		writeWorkersTable(out.w, r.Workers())
+		writeWorkersTable(console.w, r.Workers())
 		if lost := r.LostWorkers(); lost > 0 {
-			fmt.Fprintf(out.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
+			fmt.Fprintf(console.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
 			log.Warn("workers were lost during the test", "lost", lost)
 		}
 	}
 	if !o.headless && !o.autostart {
 		// The web UI: workers join while it serves; a test started
 		// before any has connected is refused with a clear message.
-		code := runWebUI(ctx, p, r, o, out, log)
+		code := runWebUI(ctx, p, r, o, console, log)
 		workersSummary()
 		return code
 	}
@@ -201,30 +187,18 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 
 	var code int
 	if o.headless {
-		code = runHeadless(ctx, p, r, o, out, log)
+		code = runHeadless(ctx, p, r, o, console, log)
 	} else {
-		code = runWebUI(ctx, p, r, o, out, log)
+		code = runWebUI(ctx, p, r, o, console, log)
 	}
 	workersSummary()
 	return code
 }
 
-func (p *Program) stderrW() io.Writer {
-	if p.Stderr != nil {
-		return p.Stderr
-	}
-	return os.Stderr
-}
-
 // distOnSignal calls fn on the first interrupt until the returned function
 // is called.
 func distOnSignal(sigs <-chan os.Signal, fn func()) (stop func()) {
-	var own chan os.Signal
-	if sigs == nil {
-		own = make(chan os.Signal, 1)
-		signal.Notify(own, os.Interrupt, syscall.SIGTERM)
-		sigs = own
-	}
+	sigs, stopSigs := programSignals(sigs)
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -235,9 +209,7 @@ func distOnSignal(sigs <-chan os.Signal, fn func()) (stop func()) {
 	}()
 	return func() {
 		close(done)
-		if own != nil {
-			signal.Stop(own)
-		}
+		stopSigs()
 	}
 }
 
@@ -426,12 +398,4 @@ func writeWorkersTable(w io.Writer, ws []distributed.WorkerInfo) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
-}
-
-func (p *Program) newConsoleOut(stdout, stderr io.Writer, o *options) *consoleOut {
-	out := &consoleOut{w: stdout, o: o}
-	if o.json {
-		out.w = stderr // stdout carries the JSON document alone
-	}
-	return out
 }
