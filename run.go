@@ -134,6 +134,13 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 	cfg.Logger = log
 	cfg.Shape = p.Shape
 	rlimitRaiseOpenFiles(log)
+	health, stopHealth, err := startHealth(o, log)
+	if err != nil {
+		log.Error("cannot listen for health checks", "option", o.optDisplay("health-port"), "error", err)
+		return ExitError
+	}
+	defer stopHealth()
+	o.deploy.health = health
 	if p.Shape != nil {
 		for _, name := range []string{"users", "spawn-rate"} {
 			if src, ok := o.optSource(name); ok {
@@ -151,6 +158,7 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
 		return ExitUsage
 	}
+	health.setReady(func() bool { return true })
 	if p.Setup != nil {
 		if err := p.Setup(r); err != nil {
 			log.Error("setup failed", "error", err)

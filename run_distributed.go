@@ -125,6 +125,7 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 		log.Error("cannot start the master", "error", err)
 		return ExitError
 	}
+	o.deploy.health.setReady(func() bool { return true }) // listening for workers
 	var kids []*exec.Cmd
 	defer func() {
 		// Quit the workers (they send their final reports), then reap
@@ -241,14 +242,30 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 			return ExitError
 		}
 	}
+	o.deploy.health.setReady(r.connected)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stopSig := distOnSignal(p.Signals, cancel)
+	// A signal (an orchestrator stopping the worker) leaves the master
+	// gracefully: users stop, the final report is sent, the master moves
+	// the users to the other workers.
+	stopSig := distOnSignal(p.Signals, func() {
+		go func() {
+			lctx, lcancel := context.WithTimeout(rctx, cfg.StopTimeout+10*time.Second)
+			defer lcancel()
+			if err := r.leave(lctx, "the worker was interrupted"); err != nil {
+				log.Warn("could not leave the master gracefully", "error", err)
+			}
+			cancel()
+		}()
+	})
 	defer stopSig()
+	lost := workerLostExit(rctx, r.connected, o.deploy.masterLostExit, cancel, log, addr)
 	log.Info("worker starting", "id", r.ID(), "master", addr)
 	err = r.Run(rctx)
 	switch {
 	case errors.Is(err, distributed.ErrRefused):
+		return ExitError
+	case lost.Load():
 		return ExitError
 	case err != nil && rctx.Err() == nil:
 		log.Error("worker failed", "error", err)
