@@ -59,7 +59,8 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 	}
 	bridge := newWebUIBridge(r, webuiInfo(p, r, o), log)
 	srv, err := webui.New(bridge, &webui.Options{Addr: addr, Username: user, Password: pass,
-		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log})
+		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log,
+		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer})
 	if err != nil {
 		log.Error(strings.TrimPrefix(err.Error(), "webui: "))
 		return ExitUsage

@@ -52,6 +52,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /tasks", s.handleTasks)
 	mux.HandleFunc("GET /stats/report", s.handleReport)
 	mux.HandleFunc("GET /ws", s.handleLive)
+	mux.HandleFunc("GET "+metricsPath, s.handleMetrics)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	return s.guard(mux)
@@ -102,7 +103,7 @@ func (s *Server) guard(h http.Handler) http.Handler {
 				return
 			}
 		}
-		if s.auth != nil && !publicPath(r.URL.Path) && !s.auth.authorized(r) {
+		if s.auth != nil && !publicPath(r.URL.Path) && !s.metricsBearer(r) && !s.auth.authorized(r) {
 			s.unauthorized(w, r)
 			return
 		}
