@@ -95,6 +95,8 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_open.go).
 	open openOptions
+	// hist are the run history's options (options_history.go).
+	hist historyOptions
 }
 
 // optLogLevels are the allowed --loglevel values, lower case.
@@ -218,6 +220,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("json", "")
 
 	registerOpenOptions(s, &o.open)
+	registerHistoryOptions(s, &o.hist)
 
 	s.Group("Logging options")
 	fs.StringVar(&o.loglevel, "loglevel", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
@@ -306,6 +309,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		ResetStats:  o.resetStats,
 	}
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil

@@ -241,6 +241,12 @@ func runHeadless(ctx context.Context, p *Program, r headlessRunner, o *options, 
 			return ExitError
 		}
 	}
+	hist, err := newHistoryRecorder(ctx, p, r, o, p.getenv(), log)
+	if err != nil {
+		log.Error("cannot compare with a baseline", "error", err)
+		return ExitError
+	}
+	defer hist.close(r)
 	finish := func(s *Snapshot) {
 		writeHTMLReport(p, r, o, log)
 		if csv != nil {
@@ -253,7 +259,6 @@ func runHeadless(ctx context.Context, p *Program, r headlessRunner, o *options, 
 		}
 	}
 
-	var err error
 	switch {
 	case r.testConfig().Arrival != nil:
 		a := r.testConfig().Arrival
@@ -272,6 +277,7 @@ func runHeadless(ctx context.Context, p *Program, r headlessRunner, o *options, 
 		return ExitError
 	}
 
+	hist.tick(r, false)
 	ended := make(chan struct{})
 	waitCtx, cancelWait := context.WithCancel(context.Background())
 	go func() {
@@ -308,6 +314,7 @@ loop:
 					log.Error("writing CSV files", "error", err)
 				}
 			}
+			hist.tick(r, false)
 		}
 	}
 
@@ -323,18 +330,21 @@ loop:
 		finish(s)
 		out.summary(s)
 		code := exitCode(o, s)
+		var verdict *Verdict
 		if len(r.testConfig().Thresholds) > 0 {
-			v := r.Verdict()
+			v := hist.verdict(r.Verdict(), s, r.testConfig().Thresholds)
 			_ = writeVerdictTable(out.w, v)
 			code = openExitCode(v, r.testConfig().Thresholds, s, code, o.exitCodeOnError)
+			verdict = &v
 		}
+		hist.finish(r, s, verdict, code, "interrupted")
 		return code
 	}
 	s := r.Snapshot()
 	finish(s)
 	var verdict *Verdict
 	if len(r.testConfig().Thresholds) > 0 {
-		v := r.Verdict()
+		v := hist.verdict(r.Verdict(), s, r.testConfig().Thresholds)
 		verdict = &v
 	}
 	if o.json {
@@ -363,8 +373,16 @@ loop:
 	if n := abortedCount(s); n > 0 {
 		log.Info("requests were aborted by the stop and are counted as failures; they do not change the exit code (--stop-timeout lets them finish)", "aborted", n)
 	}
+	hist.finish(r, s, verdict, code, reason)
 	log.Info("test ended", "reason", reason, "requests", s.Total.Requests, "failures", s.Total.Failures, "exceptions", len(s.Exceptions), "exit_code", code)
 	return code
+}
+
+func (p *Program) getenv() func(string) string {
+	if p.Getenv != nil {
+		return p.Getenv
+	}
+	return os.Getenv
 }
 
 func (p *Program) stdout() io.Writer {

@@ -522,6 +522,12 @@ func runWebUI(ctx context.Context, p *Program, r headlessRunner, o *options, out
 		log.Error(err.Error())
 		return ExitUsage
 	}
+	hist, err := newHistoryRecorder(ctx, p, r, o, p.getenv(), log)
+	if err != nil {
+		log.Error("cannot compare with a baseline", "error", err)
+		return ExitError
+	}
+	defer hist.close(r)
 	user, pass := "", ""
 	if o.webAuth != "" {
 		var ok bool
@@ -611,6 +617,7 @@ loop:
 				out.periodic(r.Snapshot())
 			}
 		case <-csvTick.C:
+			hist.tick(r, true)
 			if csv != nil && r.State() != StateReady {
 				if err := csv.update(r.Snapshot(), r.UserCount()); err != nil {
 					log.Error("writing CSV files", "error", err)
@@ -637,7 +644,7 @@ loop:
 	}
 	var verdict *Verdict
 	if len(thresholds) > 0 {
-		v := r.Verdict()
+		v := hist.verdict(r.Verdict(), s, thresholds)
 		verdict = &v
 	}
 	select {
