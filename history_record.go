@@ -23,12 +23,16 @@ import (
 	"github.com/golocust/locust/history"
 )
 
-// historyRecorder records the tests of one program run. Its methods are
-// called from the program's main loop goroutine only.
-type historyRecorder struct {
+// historyOutput records the tests of one session, as one of its
+// outputs. Its methods are called from the session's goroutine only.
+type historyOutput struct {
 	store *history.Store
 	log   *slog.Logger
 	o     *options
+	r     sessionRunner
+	// web is set in web UI mode, where a session runs any number of
+	// tests: one that stopped is saved at the next tick.
+	web bool
 	// base is the baseline run and its statistics, nil without one.
 	base     *history.Run
 	baseSnap *Snapshot
@@ -47,11 +51,12 @@ type historyBaselineError struct{ err error }
 
 func (e historyBaselineError) Error() string { return e.err.Error() }
 
-// newHistoryRecorder opens the run store the options ask for; nil, nil
+// newHistoryOutput opens the run store the options ask for; nil, nil
 // when there is none. A store that cannot be opened is logged and gives
 // nil, nil, unless a baseline is needed from it: then it is an error, as
 // is a --baseline that names no run (without --baseline-optional).
-func newHistoryRecorder(ctx context.Context, p *Program, r Runner, o *options, getenv func(string) string, log *slog.Logger) (*historyRecorder, error) {
+func newHistoryOutput(ctx context.Context, p *Program, r sessionRunner, o *options, log *slog.Logger) (*historyOutput, error) {
+	getenv := p.getenv()
 	dsn := o.hist.dsn(o.headless, getenv)
 	if dsn == "" {
 		return nil, nil
@@ -65,13 +70,13 @@ func newHistoryRecorder(ctx context.Context, p *Program, r Runner, o *options, g
 	st, err := history.Open(ctx, dsn)
 	if err != nil {
 		if o.hist.baseline != "" {
-			return nil, historyBaselineError{fmt.Errorf("--baseline %s: %w", o.hist.baseline, err)}
+			return nil, historyBaselineError{fmt.Errorf("cannot compare with --baseline %s: %w", o.hist.baseline, err)}
 		}
 		log.Error("run history off: cannot open the run store", "error", err)
 		return nil, nil
 	}
 	log.Info("keeping the run history", "store", st.String())
-	h := &historyRecorder{store: st, log: log, o: o}
+	h := &historyOutput{store: st, log: log, o: o, r: r, web: !o.headless}
 	h.meta = historyMeta(p, r, o)
 	if o.hist.baseline != "" {
 		base, err := st.Baseline(ctx, o.hist.baseline, "")
@@ -79,7 +84,7 @@ func newHistoryRecorder(ctx context.Context, p *Program, r Runner, o *options, g
 		case err == nil:
 			if h.baseSnap, err = HistorySnapshot(base); err != nil {
 				_ = st.Close()
-				return nil, historyBaselineError{fmt.Errorf("--baseline %s: %w", o.hist.baseline, err)}
+				return nil, historyBaselineError{fmt.Errorf("cannot compare with --baseline %s: %w", o.hist.baseline, err)}
 			}
 			h.base = base
 			log.Info("comparing with a baseline run", "baseline", base.ID, "started", base.Start.Format(time.RFC3339))
@@ -87,7 +92,7 @@ func newHistoryRecorder(ctx context.Context, p *Program, r Runner, o *options, g
 			log.Warn("no baseline run: the baseline thresholds pass unchecked (--baseline-optional)", "baseline", o.hist.baseline, "store", st.String())
 		default:
 			_ = st.Close()
-			return nil, historyBaselineError{fmt.Errorf("--baseline %s in %s: %w (--baseline-optional passes instead)", o.hist.baseline, st.String(), err)}
+			return nil, historyBaselineError{fmt.Errorf("cannot compare with --baseline %s in %s: %w (--baseline-optional passes instead)", o.hist.baseline, st.String(), err)}
 		}
 	}
 	return h, nil
@@ -112,7 +117,7 @@ func historyMeta(p *Program, r Runner, o *options) history.Run {
 	for _, c := range webuiRunClasses(r) {
 		m.Classes = append(m.Classes, history.Class{Name: c.cc.name, Weight: c.cc.weight, FixedCount: c.cc.fixedCount})
 	}
-	if hr, ok := r.(headlessRunner); ok {
+	if hr, ok := r.(sessionRunner); ok {
 		cfg := hr.testConfig()
 		if m.Host == "" {
 			m.Host = cfg.Host
@@ -159,7 +164,7 @@ func historyBuild() history.Build {
 }
 
 // begin starts recording a test that started now.
-func (h *historyRecorder) begin(now time.Time) {
+func (h *historyOutput) begin(now time.Time) {
 	run := h.meta
 	run.Labels, run.Options = historyCloneMap(h.meta.Labels), historyCloneMap(h.meta.Options)
 	run.ID = history.NewID(now)
@@ -186,7 +191,7 @@ func historyCloneMap(m map[string]string) map[string]string {
 }
 
 // checkpoints saves the snapshots it receives until ch is closed.
-func (h *historyRecorder) checkpoints(run *history.Run, ch <-chan *Snapshot) {
+func (h *historyOutput) checkpoints(run *history.Run, ch <-chan *Snapshot) {
 	defer h.wg.Done()
 	failed := false
 	for s := range ch {
@@ -203,26 +208,22 @@ func (h *historyRecorder) checkpoints(run *history.Run, ch <-chan *Snapshot) {
 	}
 }
 
-// tick is called at each stats tick with the runner: it starts
-// recording a test that started and queues a checkpoint of a running
-// one, never waiting for the database. From the web UI (finishStopped),
-// a test that stopped is finished.
-func (h *historyRecorder) tick(r headlessRunner, finishStopped bool) {
-	if h == nil {
-		return
-	}
-	st := r.State()
+// onTick starts recording a test that started and queues a checkpoint
+// of a running one, never waiting for the database. In web UI mode, a
+// test that stopped is saved.
+func (h *historyOutput) onTick(s *Snapshot, users int) {
+	st := h.r.State()
 	if h.cur == nil {
 		if st == StateSpawning || st == StateRunning {
 			h.begin(time.Now())
+		} else {
+			return
 		}
+	}
+	if h.web && st == StateStopped {
+		h.finishNow(s, h.r.EndReason())
 		return
 	}
-	if finishStopped && st == StateStopped {
-		h.finishNow(r, r.EndReason())
-		return
-	}
-	s := r.Snapshot()
 	select {
 	case <-h.ckpt: // drop an older one not yet taken
 	default:
@@ -230,26 +231,29 @@ func (h *historyRecorder) tick(r headlessRunner, finishStopped bool) {
 	h.ckpt <- s
 }
 
-// finishNow finishes the test with its statistics, verdict and exit code
-// as they are now.
-func (h *historyRecorder) finishNow(r headlessRunner, reason string) {
-	s := r.Snapshot()
+// onFinish saves the session's last test with its result.
+func (h *historyOutput) onFinish(res *runResult) {
+	if !res.ran || (h.web && h.cur == nil) {
+		return
+	}
+	h.finish(res.snapshot, res.verdict, res.exitCode, res.reason)
+}
+
+// finishNow finishes the test with its verdict and exit code as they
+// are now (a test stopped from the web UI).
+func (h *historyOutput) finishNow(s *Snapshot, reason EndReason) {
 	var v *Verdict
-	ths := r.testConfig().Thresholds
+	ths := h.r.testConfig().Thresholds
 	if len(ths) > 0 {
-		vv := h.verdict(r.Verdict(), s, ths)
+		vv := h.verdict(h.r.Verdict(), s, ths)
 		v = &vv
 	}
-	code := exitCode(h.o, s)
-	if v != nil {
-		code = openExitCode(*v, ths, s, code, h.o.exitCodeOnError)
-	}
-	h.finish(r, s, v, code, reason)
+	h.finish(s, v, exitCode(h.o.exitCodeOnError, ths, s, v), reason)
 }
 
 // verdict completes the runner's verdict with the thresholds relative to
 // the baseline. Without a recorder (no history), they fail with a note.
-func (h *historyRecorder) verdict(v Verdict, s *Snapshot, ths []Threshold) Verdict {
+func (h *historyOutput) verdict(v Verdict, s *Snapshot, ths []Threshold) Verdict {
 	var base *Snapshot
 	optional := false
 	if h != nil {
@@ -278,10 +282,7 @@ func (h *historyRecorder) verdict(v Verdict, s *Snapshot, ths []Threshold) Verdi
 
 // finish saves the test's final statistics and outcome, waits for the
 // save and applies the retention policy. The error is logged.
-func (h *historyRecorder) finish(r Runner, s *Snapshot, v *Verdict, code int, reason string) {
-	if h == nil {
-		return
-	}
+func (h *historyOutput) finish(s *Snapshot, v *Verdict, code int, reason EndReason) {
 	if h.cur == nil {
 		h.begin(s.Start)
 	}
@@ -290,7 +291,7 @@ func (h *historyRecorder) finish(r Runner, s *Snapshot, v *Verdict, code int, re
 	run := h.cur
 	h.cur = nil
 	run.End = time.Now().UTC()
-	run.ExitCode, run.EndReason = code, reason
+	run.ExitCode, run.EndReason = code, string(reason)
 	if v != nil {
 		run.Verdict = "pass"
 		switch {
@@ -301,7 +302,7 @@ func (h *historyRecorder) finish(r Runner, s *Snapshot, v *Verdict, code int, re
 		}
 		run.Thresholds = historyThresholds(v)
 	}
-	run.Nodes, run.Workers = historyNodes(r)
+	run.Nodes, run.Workers = historyNodes(h.r)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := historyFillStats(run, s)
@@ -341,18 +342,16 @@ func historyNodes(r Runner) ([]string, []history.Worker) {
 	return nodes, ws
 }
 
-// close finishes a test still being recorded (as interrupted unless it
-// ended by itself) and closes the store.
-func (h *historyRecorder) close(r headlessRunner) {
+// close closes the store; a test still being recorded (the session
+// ended abnormally) stays unfinished and reads as interrupted.
+func (h *historyOutput) close() {
 	if h == nil {
 		return
 	}
 	if h.cur != nil {
-		reason := "interrupted"
-		if r.State() == StateStopped && r.EndReason() != "" {
-			reason = r.EndReason()
-		}
-		h.finishNow(r, reason)
+		close(h.ckpt)
+		h.wg.Wait()
+		h.cur = nil
 	}
 	if err := h.store.Close(); err != nil {
 		h.log.Error("closing the run history", "error", err)

@@ -97,6 +97,11 @@ type options struct {
 	open openOptions
 	// hist are the run history's options (options_history.go).
 	hist historyOptions
+	// metrics are the exporters' options (options_metrics.go).
+	metrics metricsOptions
+	// deploy are the health, secret-file and lost-master options
+	// (options_deploy.go).
+	deploy deployOptions
 }
 
 // optLogLevels are the allowed --loglevel values, lower case.
@@ -221,6 +226,8 @@ func newOptionSet(prog string, o *options) *cli.Set {
 
 	registerOpenOptions(s, &o.open)
 	registerHistoryOptions(s, &o.hist)
+	registerMetricsOptions(s, &o.metrics)
+	registerDeployOptions(s, &o.deploy)
 
 	s.Group("Logging options")
 	fs.StringVar(&o.loglevel, "loglevel", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
@@ -263,6 +270,9 @@ func parseOptions(s *cli.Set, o *options, args []string, getenv func(string) str
 // classes. --list and --version are the caller's to handle before.
 func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.distCheck(); err != nil {
+		return Config{}, err
+	}
+	if err := o.deployCheck(); err != nil {
 		return Config{}, err
 	}
 	if len(classes) == 0 {
@@ -312,6 +322,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		return Config{}, err
 	}
 	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.metrics.check(o.optDisplay); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil

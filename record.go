@@ -17,7 +17,8 @@ import (
 // (--stop-timeout) lets running tasks finish instead.
 var ErrAborted = errors.New("aborted: the user was stopped during the request (see --stop-timeout)")
 
-// errUserStopped is the cancellation cause of a stopped user's context.
+// errUserStopped means the user was stopped: the cancellation cause of a
+// stopped user's context, and what the task loop returns to unwind.
 var errUserStopped = errors.New("locust: user stopped")
 
 // Sample is one measured operation of any protocol: an HTTP request, a

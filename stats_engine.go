@@ -46,7 +46,8 @@ type Stats struct {
 	excOn  bool                            // Delta has been called: also count into excDel
 	excDel map[statsExcKey]*ExceptionStats // since the last Delta
 
-	sched schedStats // arrival-rate and pacing schedule (schedule_stats.go)
+	sched schedStats  // arrival-rate and pacing schedule (schedule_stats.go)
+	carry *statsCarry // what resets removed, for the exporters (stats_lifetime.go); guarded by mu
 }
 
 // statsDelta accumulates what was drained since the last Delta call.
@@ -337,7 +338,10 @@ func (s *Stats) Tick(users int) {
 func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.drainLocked(false)
+	s.drainLocked(s.carry != nil)
+	if s.carry != nil {
+		s.carryLocked()
+	}
 	now := time.Now()
 	s.start = now
 	for _, r := range s.rows {
@@ -351,7 +355,7 @@ func (s *Stats) Reset() {
 	if s.delta != nil {
 		s.delta = newStatsDelta(now)
 	}
-	s.sched.reset()
+	s.resetSchedule()
 	s.excMu.Lock()
 	defer s.excMu.Unlock()
 	clear(s.excs)
