@@ -95,6 +95,13 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_open.go).
 	open openOptions
+	// hist are the run history's options (options_history.go).
+	hist historyOptions
+	// metrics are the exporters' options (options_metrics.go).
+	metrics metricsOptions
+	// deploy are the health, secret-file and lost-master options
+	// (options_deploy.go).
+	deploy deployOptions
 }
 
 // optLogLevels are the allowed --loglevel values, lower case.
@@ -218,6 +225,9 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("json", "")
 
 	registerOpenOptions(s, &o.open)
+	registerHistoryOptions(s, &o.hist)
+	registerMetricsOptions(s, &o.metrics)
+	registerDeployOptions(s, &o.deploy)
 
 	s.Group("Logging options")
 	fs.StringVar(&o.loglevel, "loglevel", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
@@ -260,6 +270,9 @@ func parseOptions(s *cli.Set, o *options, args []string, getenv func(string) str
 // classes. --list and --version are the caller's to handle before.
 func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.distCheck(); err != nil {
+		return Config{}, err
+	}
+	if err := o.deployCheck(); err != nil {
 		return Config{}, err
 	}
 	if len(classes) == 0 {
@@ -306,6 +319,12 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		ResetStats:  o.resetStats,
 	}
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.metrics.check(o.optDisplay); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil

@@ -17,7 +17,8 @@ import (
 // (--stop-timeout) lets running tasks finish instead.
 var ErrAborted = errors.New("aborted: the user was stopped during the request (see --stop-timeout)")
 
-// errUserStopped is the cancellation cause of a stopped user's context.
+// errUserStopped means the user was stopped: the cancellation cause of a
+// stopped user's context, and what the task loop returns to unwind.
 var errUserStopped = errors.New("locust: user stopped")
 
 // Sample is one measured operation of any protocol: an HTTP request, a
@@ -44,8 +45,8 @@ func ContextWithStats(ctx context.Context, st *Stats) context.Context {
 	return context.WithValue(ctx, statsKey{}, st)
 }
 
-// StatsFrom returns the stats that ctx records into, or nil.
-func StatsFrom(ctx context.Context) *Stats {
+// statsFrom returns the stats that ctx records into, or nil.
+func statsFrom(ctx context.Context) *Stats {
 	st, _ := ctx.Value(statsKey{}).(*Stats)
 	return st
 }
@@ -58,7 +59,7 @@ func Record(ctx context.Context, s Sample) {
 	if s.Err != nil && errors.Is(s.Err, context.Canceled) && errors.Is(context.Cause(ctx), errUserStopped) {
 		s.Err = ErrAborted
 	}
-	if st := StatsFrom(ctx); st != nil {
+	if st := statsFrom(ctx); st != nil {
 		st.Record(s)
 	}
 }

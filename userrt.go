@@ -131,7 +131,7 @@ func (u *userRT) takeIteration() bool {
 func (u *userRT) iterationDone() {
 	limit := u.r.cfg.Iterations
 	if limit > 0 && u.t.completed.Add(1) == limit {
-		u.t.iterationsReached()
+		u.t.end.request(EndIterations)
 	}
 }
 
