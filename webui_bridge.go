@@ -531,8 +531,13 @@ func runWebUI(ctx context.Context, p *Program, r headlessRunner, o *options, out
 		}
 	}
 	bridge := newWebUIBridge(r, webuiInfo(p, r, o), log)
-	srv, err := webui.New(bridge, &webui.Options{Addr: addr, Username: user, Password: pass,
-		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log})
+	wopts := &webui.Options{Addr: addr, Username: user, Password: pass,
+		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log}
+	if err := webuiSecurity(o, wopts); err != nil {
+		log.Error(err.Error())
+		return ExitUsage
+	}
+	srv, err := webui.New(bridge, wopts)
 	if err != nil {
 		log.Error(strings.TrimPrefix(err.Error(), "webui: "))
 		return ExitUsage
