@@ -10,8 +10,9 @@ import (
 	"github.com/golocust/locust/audit"
 )
 
-// Deadlines of the web UI's connections (see [Server.Serve]).
-const (
+// Deadlines of the web UI's connections (see [Server.Serve]); variables
+// for the tests.
+var (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 2 * time.Minute

@@ -145,7 +145,11 @@ func (s *Server) guard(mux *http.ServeMux) http.Handler {
 		hd.Set("Content-Security-Policy", pageCSP)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: under no-referrer browsers send
+		// "Origin: null" with the page's own form posts, which the
+		// cross-origin check must then refuse (the login form on plain
+		// HTTP beyond loopback, where there is no Sec-Fetch-Site).
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
