@@ -96,6 +96,9 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_open.go).
 	open openOptions
+	// deploy are the health, secret-file and lost-master options
+	// (options_deploy.go).
+	deploy deployOptions
 }
 
 // optLogLevels are the allowed --loglevel values, lower case.
@@ -220,6 +223,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("json", "")
 
 	registerOpenOptions(s, &o.open)
+	registerDeployOptions(s, &o.deploy)
 
 	s.Group("Logging options")
 	fs.StringVar(&o.loglevel, "loglevel", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
@@ -262,6 +266,9 @@ func parseOptions(s *cli.Set, o *options, args []string, getenv func(string) str
 // classes. --list and --version are the caller's to handle before.
 func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.distCheck(); err != nil {
+		return Config{}, err
+	}
+	if err := o.deployCheck(); err != nil {
 		return Config{}, err
 	}
 	if len(classes) == 0 {

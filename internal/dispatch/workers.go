@@ -44,15 +44,25 @@ func OrderWorkers(ids []string) []string {
 // across the whole cluster, and every worker's total differs from any
 // other's by at most one. Without workers it returns nil.
 func Workers(classes []Class, workers int, n int) [][]int {
+	return Split(Sequence(classes, n), len(classes), workers)
+}
+
+// Split deals users, given by class in spawn order (as from [Sequence] or
+// [Extend]), round-robin to workers in assignment order: user i goes to
+// worker i mod workers. It returns, per worker, the user count of each
+// of the k classes. Without workers it returns nil.
+func Split(order []int, k int, workers int) [][]int {
 	if workers <= 0 {
 		return nil
 	}
 	out := make([][]int, workers)
 	for w := range out {
-		out[w] = make([]int, len(classes))
+		out[w] = make([]int, k)
 	}
-	for i, c := range Sequence(classes, n) {
-		out[i%workers][c]++
+	for i, c := range order {
+		if c >= 0 && c < k {
+			out[i%workers][c]++
+		}
 	}
 	return out
 }
