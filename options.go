@@ -96,6 +96,8 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_open.go).
 	open openOptions
+	// metrics are the exporters' options (options_metrics.go).
+	metrics metricsOptions
 	// deploy are the health, secret-file and lost-master options
 	// (options_deploy.go).
 	deploy deployOptions
@@ -223,6 +225,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("json", "")
 
 	registerOpenOptions(s, &o.open)
+	registerMetricsOptions(s, &o.metrics)
 	registerDeployOptions(s, &o.deploy)
 
 	s.Group("Logging options")
@@ -315,6 +318,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		ResetStats:  o.resetStats,
 	}
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.metrics.check(o.optDisplay); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil

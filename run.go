@@ -174,6 +174,12 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 			return ExitError
 		}
 	}
+	stopMetrics, err := p.startMetrics(r, o, "local", log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return ExitError
+	}
+	defer stopMetrics()
 	defer r.events.Quitting.Fire(TestEvent{Runner: r})
 	if !o.headless {
 		return runWebUI(ctx, p, r, o, console, log)

@@ -107,6 +107,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cookieOK b
 	if s.auth == nil {
 		return anonymous, true
 	}
+	if s.metricsBearer(r) {
+		// The scrapers' token opens GET /metrics and nothing else.
+		return &principal{name: "metrics-scraper", role: RoleViewer}, true
+	}
 	if r.Header.Get("Authorization") != "" {
 		user, pass, good := r.BasicAuth()
 		if !good {

@@ -78,6 +78,7 @@ func (s *Server) builtinRoutes() []Route {
 		{"GET", "/stats/report", RoleViewer, false, h(s.handleReport)},
 		{"GET", "/ws", RoleViewer, false, h(s.handleLive)},
 		{"GET", "/audit", RoleAdmin, false, h(s.handleAudit)},
+		{"GET", metricsPath, RoleViewer, false, h(s.handleMetrics)},
 		{"GET", "/healthz", RolePublic, false, h(s.handleHealthz)},
 		{"GET", "/readyz", RolePublic, false, h(s.handleReadyz)},
 	}

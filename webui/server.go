@@ -66,6 +66,12 @@ type Options struct {
 	// Routes are more endpoints, each with its role (see [Route]); a
 	// path that conflicts with a built-in route is an error.
 	Routes []Route
+	// Metrics, when set, is served at GET /metrics (Prometheus), behind
+	// the same credentials as every page.
+	Metrics http.Handler
+	// MetricsToken, when set, is a read-only bearer token for scrapers:
+	// "Authorization: Bearer TOKEN" opens GET /metrics and nothing else.
+	MetricsToken string
 }
 
 // Server serves the web UI and the JSON API of one [Controller]. Create it
