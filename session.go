@@ -20,6 +20,11 @@ import (
 // sessionRunner is what a session drives: a local runner or a master.
 type sessionRunner interface {
 	Runner
+	// Start starts a test, or changes the user count and spawn rate of
+	// the running one.
+	Start(users int, rate float64) error
+	// StartShape starts a test whose user count a load shape drives.
+	StartShape(shape LoadShape) error
 	EndReason() EndReason
 	// testConfig is the configuration the runner was made with.
 	testConfig() Config

@@ -205,7 +205,7 @@ func ParseThreshold(s string) (Threshold, error) {
 		}
 		th.Value = f
 	case thRate:
-		f, err := ParseRate(val)
+		f, err := parseRate(val)
 		if err != nil {
 			return fail("value: %v", err)
 		}
