@@ -96,6 +96,8 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_open.go).
 	open openOptions
+	// hist are the run history's options (options_history.go).
+	hist historyOptions
 	// metrics are the exporters' options (options_metrics.go).
 	metrics metricsOptions
 	// deploy are the health, secret-file and lost-master options
@@ -225,6 +227,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("json", "")
 
 	registerOpenOptions(s, &o.open)
+	registerHistoryOptions(s, &o.hist)
 	registerMetricsOptions(s, &o.metrics)
 	registerDeployOptions(s, &o.deploy)
 
@@ -318,6 +321,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		ResetStats:  o.resetStats,
 	}
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
 		return Config{}, err
 	}
 	if err := o.metrics.check(o.optDisplay); err != nil {

@@ -80,7 +80,7 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 	s, closeSession, err := newSession(p, r, o, console, log)
 	if err != nil {
 		ln.Close()
-		log.Error("cannot write CSV files", "prefix", o.csv, "error", err)
+		log.Error(err.Error())
 		return ExitError
 	}
 	defer closeSession()
