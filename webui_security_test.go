@@ -36,6 +36,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/golocust/locust/audit"
+	"github.com/golocust/locust/distributed"
 	"github.com/golocust/locust/webui"
 )
 
@@ -651,4 +652,65 @@ func TestWebUISecureCookieWithTLS(t *testing.T) {
 	if !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Errorf("no HSTS: %v", resp.Header)
 	}
+}
+
+// TestMasterAuditsWorkers: workers joining, refused (a wrong token) and
+// leaving are in the audit log with their address.
+func TestMasterAuditsWorkers(t *testing.T) {
+	ring := audit.NewRing(100)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMasterRunner(Config{Classes: webuiTestClasses(), Logger: slog.New(slog.DiscardHandler)},
+		MasterOptions{Listener: ln, Token: "right", HeartbeatInterval: 200 * time.Millisecond, Audit: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = m.Quit(ctx)
+	}()
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+distributed.WorkerPath, nil)
+	req.Header.Set("Authorization", "Bearer wrong")
+	if resp, _ := webuiDo(t, req); resp.StatusCode != 401 {
+		t.Errorf("wrong token: %d", resp.StatusCode)
+	}
+	w, err := NewWorkerRunner(Config{Classes: webuiTestClasses(), Logger: slog.New(slog.DiscardHandler)},
+		WorkerOptions{MasterAddr: ln.Addr().String(), Token: "right", ID: "w-audit", ReportInterval: 200 * time.Millisecond, HeartbeatInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := m.WaitWorkers(wctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	want := map[string]bool{"worker.refused": false, "worker.join": false}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		left := false
+		for _, e := range ring.Entries() {
+			if _, ok := want[e.Action]; ok && e.Source != "" && e.Role == "worker" {
+				want[e.Action] = true
+			}
+			if e.Action == "worker.join" && e.Actor != "w-audit" {
+				t.Errorf("join entry %+v", e)
+			}
+			if (e.Action == "worker.quit" || e.Action == "worker.lost") && e.Actor == "w-audit" {
+				left = true
+			}
+		}
+		if want["worker.refused"] && want["worker.join"] && left {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("audit entries: %+v", ring.Entries())
 }
