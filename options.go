@@ -38,6 +38,7 @@ type options struct {
 	autostart   bool
 	autoquit    int
 	classPicker bool
+	sec         webSecOptions // accounts, audit log (websec.go)
 
 	// Distributed.
 	master               bool
@@ -156,6 +157,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	fs.BoolVar(&o.classPicker, "class-picker", false, "Choose the user classes in the web UI's start form.")
 	s.Describe("class-picker", "", "")
 	s.SetEnv("class-picker", "LOCUST_USERCLASS_PICKER")
+	registerWebSecOptions(s, &o.sec)
 
 	s.Group("Master options")
 	fs.BoolVar(&o.master, "master", false, "Run as the master of a distributed test: workers run the users.")
