@@ -143,6 +143,12 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 			return ExitError
 		}
 	}
+	stopMetrics, err := p.startMetrics(r, o, "master", log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return ExitError
+	}
+	defer stopMetrics()
 	if procs > 0 {
 		kids, err = distStartWorkers(procs, o.args, r.Addr().String(), opts.Token, p.stderrW())
 		if err != nil {
@@ -242,6 +248,12 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 			return ExitError
 		}
 	}
+	stopMetrics, err := p.startMetrics(r, o, "worker", log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return ExitError
+	}
+	defer stopMetrics()
 	o.deploy.health.setReady(r.connected)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -37,8 +37,12 @@ type Stats struct {
 	tick    int                         // ticks since start; the open window slot is tick % statsWindowTicks
 	opened  [statsWindowTicks]time.Time // when each window slot opened
 	scratch *hdr.PackedHistogram        // one drained shard entry
+	totAcc  *hdr.Histogram              // dense sum of the rows added since the last flushTotalLocked
+	totC    statsCounts                 // their counters
+	totN    int                         // how many rows were added since then
 	pending []*statsShardEntry          // drain buffer
 	delta   *statsDelta                 // since the last Delta; nil before the first
+	end     time.Time                   // when End closed the period; zero while it is open
 
 	// Exceptions (cold path), guarded by excMu.
 	excMu  sync.Mutex
@@ -46,7 +50,8 @@ type Stats struct {
 	excOn  bool                            // Delta has been called: also count into excDel
 	excDel map[statsExcKey]*ExceptionStats // since the last Delta
 
-	sched schedStats // arrival-rate and pacing schedule (schedule_stats.go)
+	sched schedStats  // arrival-rate and pacing schedule (schedule_stats.go)
+	carry *statsCarry // what resets removed, for the exporters (stats_lifetime.go); guarded by mu
 }
 
 // statsDelta accumulates what was drained since the last Delta call.
@@ -226,7 +231,7 @@ func (s *Stats) drainLocked(keep bool) {
 			case e.active.IsZero():
 				e.active = now
 			case now.Sub(e.active) >= statsShardIdle:
-				delete(sh.entries, k) // give its dense histogram back
+				delete(sh.entries, k) // give its histogram back
 			}
 		}
 		// Take the failures map only when it has something: an empty one
@@ -244,9 +249,7 @@ func (s *Stats) drainLocked(keep bool) {
 			sh.mu.Lock()
 			c := e.c
 			if c.requests > 0 {
-				s.scratch.Reset()
-				s.scratch.MergeFrom(e.hist)
-				e.hist.Reset()
+				e.drainInto(s.scratch)
 				e.c = statsCounts{}
 			}
 			sh.mu.Unlock()
@@ -262,6 +265,7 @@ func (s *Stats) drainLocked(keep bool) {
 			s.addFailureLocked(k, fs)
 		}
 	}
+	s.flushTotalLocked(slot)
 	clear(s.pending)
 }
 
@@ -274,7 +278,19 @@ func (s *Stats) addLocked(k statsRowKey, c statsCounts, h *hdr.PackedHistogram, 
 		s.rows[k] = r
 	}
 	r.add(c, h, slot)
-	s.total.add(c, h, slot)
+	// The total takes the rows' sum once per drain (flushTotalLocked):
+	// merging thousands of small histograms one by one into its large
+	// packed one would cost its size for each.
+	if s.totAcc == nil {
+		s.totAcc = hdr.New(histLowest, histHighest, histDigits)
+	}
+	acc := s.totAcc
+	h.ForEachBucket(func(v, n int64) bool {
+		_ = acc.RecordValues(v, n) // same geometry: never out of range
+		return true
+	})
+	s.totC.merge(c)
+	s.totN++
 	if d := s.delta; d != nil {
 		dr := d.rows[k]
 		if dr == nil {
@@ -282,8 +298,23 @@ func (s *Stats) addLocked(k statsRowKey, c statsCounts, h *hdr.PackedHistogram, 
 			d.rows[k] = dr
 		}
 		dr.add(c, h, -1)
-		d.total.add(c, h, -1)
 	}
+}
+
+// flushTotalLocked adds the rows added since the last call to the total
+// (and the pending delta's), in window slot slot (if >= 0).
+func (s *Stats) flushTotalLocked(slot int) {
+	if s.totN == 0 {
+		return
+	}
+	s.scratch.Reset()
+	s.scratch.MergeFrom(s.totAcc)
+	s.total.add(s.totC, s.scratch, slot)
+	if d := s.delta; d != nil {
+		d.total.add(s.totC, s.scratch, -1)
+	}
+	s.totAcc.Reset()
+	s.totC, s.totN = statsCounts{}, 0
 }
 
 func (s *Stats) addFailureLocked(k statsFailKey, f FailureStats) {
@@ -311,11 +342,35 @@ func (s *Stats) windowStartLocked() time.Time {
 // second; StatsInterval in the runner) and appends a history point with
 // the Aggregated row's current rates and percentiles and the given
 // number of users.
+//
+// After [Stats.End], Tick does nothing until [Stats.Reset].
 func (s *Stats) Tick(users int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.end.IsZero() {
+		s.tickLocked(users, time.Now())
+	}
+}
+
+// End closes the period when a test stops: a last tick with the given
+// number of users, then every later [Stats.Snapshot] is taken as of that
+// moment, so a stopped test's duration and rates (total and current) stay
+// what they were at its end, in every output, however long the process
+// lives on. Samples that still arrive (a worker's last report) are
+// counted. [Stats.Reset] (a new test) opens a new period.
+func (s *Stats) End(users int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.end.IsZero() {
+		now := time.Now()
+		s.tickLocked(users, now)
+		s.end = now
+	}
+}
+
+// tickLocked is Tick at now. Call with s.mu held.
+func (s *Stats) tickLocked(users int, now time.Time) {
 	s.drainLocked(true)
-	now := time.Now()
 	t := s.total.entry(now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds())
 	s.history = append(s.history, HistoryPoint{Time: now, Users: users,
 		CurrentRPS: t.CurrentRPS, CurrentFailPerSec: t.CurrentFailPerSec,
@@ -337,9 +392,12 @@ func (s *Stats) Tick(users int) {
 func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.drainLocked(false)
+	s.drainLocked(s.carry != nil)
+	if s.carry != nil {
+		s.carryLocked()
+	}
 	now := time.Now()
-	s.start = now
+	s.start, s.end = now, time.Time{}
 	for _, r := range s.rows {
 		r.reset()
 	}
@@ -351,7 +409,7 @@ func (s *Stats) Reset() {
 	if s.delta != nil {
 		s.delta = newStatsDelta(now)
 	}
-	s.sched.reset()
+	s.resetSchedule()
 	s.excMu.Lock()
 	defer s.excMu.Unlock()
 	clear(s.excs)
@@ -361,13 +419,17 @@ func (s *Stats) Reset() {
 }
 
 // Snapshot returns the statistics as they are now, including every
-// sample whose Record returned before the call. The snapshot shares
-// nothing that the engine changes later.
+// sample whose Record returned before the call; after [Stats.End], its
+// Time is the end and its rates are those of the end. The snapshot
+// shares nothing that the engine changes later.
 func (s *Stats) Snapshot() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drainLocked(true)
 	now := time.Now()
+	if !s.end.IsZero() {
+		now = s.end
+	}
 	el, span := now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds()
 	// History only grows by appending: the capped slice never sees later
 	// points, and Reset starts a new array.
@@ -489,6 +551,7 @@ func (s *Stats) Add(d *Snapshot) {
 		}
 		s.addLocked(statsRowKey{e.Type, e.Name}, c, h, slot)
 	}
+	s.flushTotalLocked(slot)
 	for _, f := range d.Failures {
 		s.addFailureLocked(statsFailKey{f.Type, f.Name, f.Error}, f)
 	}
