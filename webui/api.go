@@ -363,12 +363,18 @@ func (s *Server) handleSwarm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.ctrl.Start(req); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			writeError(w, badField(fe.Field, "%s", fe.Message))
+			return
+		}
 		writeJSON(w, http.StatusConflict, errorBody{Message: err.Error()})
 		return
 	}
 	s.forgetView()
-	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", req.Host, "run_time", req.RunTime)
-	a := swarmAnswer{Success: true, Message: "Swarming started", Host: s.ctrl.View().Host, UserClasses: req.Classes,
+	host := s.ctrl.View().Host // the test's host: the form's, else -H or the class's
+	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", host, "run_time", req.RunTime)
+	a := swarmAnswer{Success: true, Message: "Swarming started", Host: host, UserClasses: req.Classes,
 		RunTime: int64(req.RunTime / time.Second)}
 	writeJSON(w, http.StatusOK, a)
 }
