@@ -38,6 +38,7 @@ type options struct {
 	autostart   bool
 	autoquit    int
 	classPicker bool
+	sec         webSecOptions // accounts, audit log (websec.go)
 
 	// Distributed.
 	master               bool
@@ -95,6 +96,8 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_open.go).
 	open openOptions
+	// hist are the run history's options (options_history.go).
+	hist historyOptions
 	// metrics are the exporters' options (options_metrics.go).
 	metrics metricsOptions
 	// deploy are the health, secret-file and lost-master options
@@ -154,6 +157,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	fs.BoolVar(&o.classPicker, "class-picker", false, "Choose the user classes in the web UI's start form.")
 	s.Describe("class-picker", "", "")
 	s.SetEnv("class-picker", "LOCUST_USERCLASS_PICKER")
+	registerWebSecOptions(s, &o.sec)
 
 	s.Group("Master options")
 	fs.BoolVar(&o.master, "master", false, "Run as the master of a distributed test: workers run the users.")
@@ -223,6 +227,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("json", "")
 
 	registerOpenOptions(s, &o.open)
+	registerHistoryOptions(s, &o.hist)
 	registerMetricsOptions(s, &o.metrics)
 	registerDeployOptions(s, &o.deploy)
 
@@ -323,6 +328,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		ResetStats:  o.resetStats,
 	}
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
 		return Config{}, err
 	}
 	if err := o.metrics.check(o.optDisplay); err != nil {
