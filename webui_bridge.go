@@ -118,16 +118,12 @@ func (b *webuiBridge) host() string {
 // checkHost refuses a start whose HTTP classes would have no host: the
 // form's host, else the runner's (-H), else each class's own.
 func (b *webuiBridge) checkHost(req webui.StartRequest) error {
-	hr, ok := b.r.(sessionRunner)
-	if !ok {
-		return nil
-	}
 	host := req.Host
 	if host == "" {
 		host = b.host()
 	}
 	var classes []UserClass
-	for _, c := range hr.testConfig().Classes {
+	for _, c := range b.r.testConfig().Classes {
 		if len(req.Classes) == 0 || slices.Contains(req.Classes, c.ClassName()) {
 			classes = append(classes, c)
 		}
