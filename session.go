@@ -105,7 +105,7 @@ func newSession(p *Program, r sessionRunner, o *options, console *consoleOut, lo
 	if o.json {
 		s.outputs = append(s.outputs, &jsonOutput{w: p.stdout(), log: log})
 	}
-	s.outputs = append(s.outputs, console)
+	s.outputs = append(s.outputs, console, &rowsWarning{log: log})
 	return s, stop, nil
 }
 
