@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"net/url"
 	"runtime"
 	"sync"
@@ -159,7 +160,11 @@ func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path st
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, httpAddQuery(c.base.url(path), rq), rd)
+	var gotConn atomic.Bool // see below
+	tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+	})
+	req, err := http.NewRequestWithContext(tctx, r.Method, httpAddQuery(c.base.url(path), rq), rd)
 	if err != nil {
 		return httpNotSentError{err}
 	}
@@ -176,8 +181,15 @@ func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path st
 	if h := req.Header["Host"]; len(h) > 0 {
 		req.Host = h[0] // net/http sends req.Host, never the header
 	}
+	// A request whose context ends while it waits for a connection (the
+	// pool is full, or the dial is slow) never reached the target: it is
+	// not sent, so not counted. Once a connection is in hand the request
+	// may have been written, and it is recorded.
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if ctx.Err() != nil && !gotConn.Load() {
+			return httpNotSentError{err}
+		}
 		return err
 	}
 	r.Status, r.Proto, r.header = resp.StatusCode, resp.Proto, resp.Header

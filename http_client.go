@@ -150,10 +150,13 @@ func (c *httpClient) DoJSON(ctx context.Context, method, path string, v any, opt
 // request until the body was read, the body's size, and its outcome: a
 // failure for a transport error (including a timeout or a context
 // cancelled in flight) or a status >= 400, unless a [Check] or
-// [CatchResponse] decides otherwise. The outcome is in Response.Err.
+// [CatchResponse] decides otherwise; aborted (an Err wrapping
+// [ErrAborted], not a failure) when the user was stopped during the
+// request. The outcome is in Response.Err.
 //
-// A request that is never sent, because ctx is already done, the request
-// is invalid, or it asks for [Stream] from a [FastHTTPClient], is not
+// A request that is never sent, because ctx is already done, ctx ends
+// while the request waits for a connection ([HTTPClient]), the request is
+// invalid, or it asks for [Stream] from a [FastHTTPClient], is not
 // recorded; Response.Err says why (and wraps ctx's error if so).
 func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, opts ...RequestOption) *Response {
 	var rq httpReq

@@ -114,24 +114,3 @@ type Config struct {
 	// [SplitRate]).
 	MaxRPS float64
 }
-
-// awaitEnd waits until a test's ended channel is closed or ctx is done.
-func awaitEnd(ctx context.Context, ended <-chan struct{}) error {
-	select {
-	case <-ended:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// reasonOnceEnded returns *reason once ended is closed (it is written
-// before), and "" while the test runs.
-func reasonOnceEnded(ended <-chan struct{}, reason *string) string {
-	select {
-	case <-ended:
-		return *reason
-	default:
-		return ""
-	}
-}

@@ -1,6 +1,7 @@
 package locust
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -45,7 +46,8 @@ type Stats struct {
 	excOn  bool                            // Delta has been called: also count into excDel
 	excDel map[statsExcKey]*ExceptionStats // since the last Delta
 
-	sched schedStats // arrival-rate and pacing schedule (schedule_stats.go)
+	sched schedStats  // arrival-rate and pacing schedule (schedule_stats.go)
+	carry *statsCarry // what resets removed, for the exporters (stats_lifetime.go); guarded by mu
 }
 
 // statsDelta accumulates what was drained since the last Delta call.
@@ -120,7 +122,7 @@ func (r *statsRow) resetSlot(i int) {
 // period and span the current window, in seconds.
 func (r *statsRow) entry(el, span float64) *EntryStats {
 	e := &EntryStats{Type: r.key.typ, Name: r.key.name, Requests: r.c.requests, Failures: r.c.failures,
-		TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
+		Aborted: r.c.aborted, TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
 	e.setTotalRates(el)
 	var req, fail int64
 	for i := range r.win {
@@ -156,7 +158,9 @@ func NewStats(node string) *Stats {
 	return s
 }
 
-// Record adds one sample. Its duration is counted exactly in TotalTime,
+// Record adds one sample: a success, a failure, or an aborted sample if
+// its Err wraps [ErrAborted] (counted in EntryStats.Aborted, not in
+// Failures nor in the failure groups). Its duration is counted exactly in TotalTime,
 // Min and Max (a negative one as zero) and in the histograms in
 // microseconds, clamped into 1 µs .. 1 h: no sample is ever dropped. It
 // then fires the runner's Request event, if it has listeners.
@@ -165,13 +169,17 @@ func (s *Stats) Record(sm Sample) {
 	us := statsMicros(d)
 	var errText string
 	var now time.Time
+	var aborted bool
 	if sm.Err != nil {
-		errText = sm.Err.Error()
-		now = time.Now()
+		aborted = errors.Is(sm.Err, ErrAborted)
+		if !aborted {
+			errText = sm.Err.Error()
+			now = time.Now()
+		}
 	}
 	sh := s.rec.acquire()
 	sh.mu.Lock()
-	sh.record(&sm, d, us, errText, now)
+	sh.record(&sm, d, us, errText, aborted, now)
 	sh.mu.Unlock()
 	s.rec.release(sh)
 	if h := s.requestHook; h != nil && h.Active() {
@@ -330,7 +338,10 @@ func (s *Stats) Tick(users int) {
 func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.drainLocked(false)
+	s.drainLocked(s.carry != nil)
+	if s.carry != nil {
+		s.carryLocked()
+	}
 	now := time.Now()
 	s.start = now
 	for _, r := range s.rows {
@@ -344,7 +355,7 @@ func (s *Stats) Reset() {
 	if s.delta != nil {
 		s.delta = newStatsDelta(now)
 	}
-	s.sched.reset()
+	s.resetSchedule()
 	s.excMu.Lock()
 	defer s.excMu.Unlock()
 	clear(s.excs)
@@ -453,7 +464,7 @@ func (s *Stats) Delta() *Snapshot {
 // current rates.
 func statsDeltaEntry(r *statsRow, el float64) *EntryStats {
 	e := &EntryStats{Type: r.key.typ, Name: r.key.name, Requests: r.c.requests, Failures: r.c.failures,
-		TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
+		Aborted: r.c.aborted, TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
 	e.setTotalRates(el)
 	return e
 }
@@ -474,7 +485,7 @@ func (s *Stats) Add(d *Snapshot) {
 		if e == nil || e.Requests == 0 {
 			continue
 		}
-		c := statsCounts{requests: e.Requests, failures: e.Failures, content: e.ContentBytes,
+		c := statsCounts{requests: e.Requests, failures: e.Failures, aborted: e.Aborted, content: e.ContentBytes,
 			totalTime: e.TotalTime, min: e.Min, max: e.Max}
 		h := e.hist
 		if h == nil { // a snapshot built by hand: counts without a distribution

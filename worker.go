@@ -93,7 +93,8 @@ func (r *WorkerRunner) ID() string { return r.id }
 
 // Run connects to the master and serves it until the master says quit
 // (nil), refuses this worker (an error wrapping distributed.ErrRefused)
-// or ctx is done (ctx's error). Users are stopped before it returns.
+// or ctx is done (ctx's error). Users are stopped before it returns. Call
+// it once; the other methods are safe for concurrent use with it.
 func (r *WorkerRunner) Run(ctx context.Context) error {
 	defer close(r.done)
 	err := r.w.Run(ctx)
