@@ -1,10 +1,13 @@
 package locust
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -93,7 +96,64 @@ func (o *parityOptions) apply(cfg *Config, display func(string) string) error {
 		return err
 	}
 	cfg.Classes, err = overrideClasses(cfg.Classes, users, o.equalWeights)
+	cfg.Profile = o.profile
 	return err
+}
+
+// programLogger returns the program's logger: slog.Default() with
+// --skip-log-setup (the program set logging up itself), else one from
+// --loglevel and --logfile.
+func (o *options) programLogger(stderr io.Writer) (*slog.Logger, io.Closer, error) {
+	if o.parity.skipLogSetup {
+		return slog.Default(), io.NopCloser(nil), nil
+	}
+	return newLogger(o.loglevel, o.logfile, stderr)
+}
+
+// showTaskRatio answers --show-task-ratio and --show-task-ratio-json,
+// with -u (when given) apportioning fixed counts, as Locust.
+func showTaskRatio(o *options, cfg Config, stdout, stderr io.Writer, prog string) int {
+	users := 0
+	if _, ok := o.optSource("users"); ok {
+		users = cfg.Users
+	}
+	r, err := taskRatios(cfg.Classes, users)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
+		return ExitUsage
+	}
+	if o.parity.showTaskRatioJSON {
+		err = printTaskRatioJSON(stdout, r)
+	} else {
+		err = printTaskRatio(stdout, r)
+	}
+	if err != nil {
+		return ExitError
+	}
+	return ExitOK
+}
+
+// jsonFileOutput writes --json-file: the document of --json, to a file,
+// at the end of the session.
+type jsonFileOutput struct {
+	path string
+	log  *slog.Logger
+}
+
+func (j *jsonFileOutput) onTick(*Snapshot, int) {}
+
+func (j *jsonFileOutput) onFinish(res *runResult) {
+	if !res.ran || res.abrupt {
+		return
+	}
+	var b bytes.Buffer
+	if err := writeJSONVerdict(&b, res.snapshot, res.users, res.verdict); err != nil {
+		j.log.Error("writing JSON", "error", err)
+		return
+	}
+	if err := os.WriteFile(j.path, b.Bytes(), 0o644); err != nil {
+		j.log.Error("cannot write --json-file", "file", j.path, "error", err)
+	}
 }
 
 // warnings are the log lines the options call for once the logger exists.

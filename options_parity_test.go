@@ -60,7 +60,12 @@ func TestConfigUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	o, _ := optParse(t, "", nil, "--config-users", `{"user_class_name": "A", "weight": 3}`, "--config-users", file)
-	cfg, err := o.config(optTestClasses("A", "B", "C"))
+	fn := func(*ratioUser, context.Context) error { return nil }
+	var classes []UserClass
+	for _, n := range []string{"A", "B", "C"} {
+		classes = append(classes, &Class[*ratioUser]{Name: n, New: func() *ratioUser { return &ratioUser{} }, Tasks: []Task[*ratioUser]{{Name: "t", Weight: 1, Fn: fn}}})
+	}
+	cfg, err := o.config(classes)
 	if err != nil {
 		t.Fatal(err)
 	}
