@@ -298,23 +298,7 @@ func TestOptionsHelp(t *testing.T) {
 	}
 	var b strings.Builder
 	s.PrintHelp(&b)
-	optGolden(t, "testdata/options_help.golden", b.String())
-}
-
-func optGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (UPDATE_GOLDEN=1 to rewrite):\n%s", path, got)
-	}
+	checkGolden(t, "options_help.golden", []byte(b.String()))
 }
 
 func TestOptionsListAndVersion(t *testing.T) {

@@ -27,7 +27,7 @@ func htmlReportPath(o *options) string {
 // of a test that ran, when --html is set.
 type htmlOutput struct {
 	p   *Program
-	r   Runner
+	r   sessionRunner
 	o   *options
 	log *slog.Logger
 }
@@ -42,7 +42,7 @@ func (h *htmlOutput) onFinish(res *runResult) {
 
 // writeHTMLReport writes the report of r's statistics s to --html FILE
 // (atomically).
-func writeHTMLReport(p *Program, r Runner, o *options, s *Snapshot, log *slog.Logger) {
+func writeHTMLReport(p *Program, r sessionRunner, o *options, s *Snapshot, log *slog.Logger) {
 	b := newWebUIBridge(r, webuiInfo(p, r, o), log)
 	path := htmlReportPath(o)
 	var sb strings.Builder

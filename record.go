@@ -45,8 +45,8 @@ func ContextWithStats(ctx context.Context, st *Stats) context.Context {
 	return context.WithValue(ctx, statsKey{}, st)
 }
 
-// StatsFrom returns the stats that ctx records into, or nil.
-func StatsFrom(ctx context.Context) *Stats {
+// statsFrom returns the stats that ctx records into, or nil.
+func statsFrom(ctx context.Context) *Stats {
 	st, _ := ctx.Value(statsKey{}).(*Stats)
 	return st
 }
@@ -59,7 +59,7 @@ func Record(ctx context.Context, s Sample) {
 	if s.Err != nil && errors.Is(s.Err, context.Canceled) && errors.Is(context.Cause(ctx), errUserStopped) {
 		s.Err = ErrAborted
 	}
-	if st := StatsFrom(ctx); st != nil {
+	if st := statsFrom(ctx); st != nil {
 		st.Record(s)
 	}
 }

@@ -29,14 +29,12 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Runner runs a load test: local, master or worker. All methods are safe
-// for concurrent use.
+// Runner is what every runner (local, master or worker) does: it is what
+// Program.Setup and the events receive. Starting a test is not in it: a
+// worker's tests are started by its master; [LocalRunner] and
+// [MasterRunner] have Start, StartShape and StartArrival. All methods are
+// safe for concurrent use.
 type Runner interface {
-	// Start starts a test, or changes the user count and spawn rate of
-	// the running one: users are spawned or stopped at rate per second.
-	Start(users int, rate float64) error
-	// StartShape starts a test whose user count a load shape drives.
-	StartShape(shape LoadShape) error
 	// Stop stops every user (honouring the stop timeout) and returns when
 	// they have stopped or ctx is done. The runner may be started again.
 	Stop(ctx context.Context) error

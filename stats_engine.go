@@ -39,6 +39,7 @@ type Stats struct {
 	scratch *hdr.PackedHistogram        // one drained shard entry
 	pending []*statsShardEntry          // drain buffer
 	delta   *statsDelta                 // since the last Delta; nil before the first
+	end     time.Time                   // when End closed the period; zero while it is open
 
 	// Exceptions (cold path), guarded by excMu.
 	excMu  sync.Mutex
@@ -312,11 +313,35 @@ func (s *Stats) windowStartLocked() time.Time {
 // second; StatsInterval in the runner) and appends a history point with
 // the Aggregated row's current rates and percentiles and the given
 // number of users.
+//
+// After [Stats.End], Tick does nothing until [Stats.Reset].
 func (s *Stats) Tick(users int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.end.IsZero() {
+		s.tickLocked(users, time.Now())
+	}
+}
+
+// End closes the period when a test stops: a last tick with the given
+// number of users, then every later [Stats.Snapshot] is taken as of that
+// moment, so a stopped test's duration and rates (total and current) stay
+// what they were at its end, in every output, however long the process
+// lives on. Samples that still arrive (a worker's last report) are
+// counted. [Stats.Reset] (a new test) opens a new period.
+func (s *Stats) End(users int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.end.IsZero() {
+		now := time.Now()
+		s.tickLocked(users, now)
+		s.end = now
+	}
+}
+
+// tickLocked is Tick at now. Call with s.mu held.
+func (s *Stats) tickLocked(users int, now time.Time) {
 	s.drainLocked(true)
-	now := time.Now()
 	t := s.total.entry(now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds())
 	s.history = append(s.history, HistoryPoint{Time: now, Users: users,
 		CurrentRPS: t.CurrentRPS, CurrentFailPerSec: t.CurrentFailPerSec,
@@ -343,7 +368,7 @@ func (s *Stats) Reset() {
 		s.carryLocked()
 	}
 	now := time.Now()
-	s.start = now
+	s.start, s.end = now, time.Time{}
 	for _, r := range s.rows {
 		r.reset()
 	}
@@ -365,13 +390,17 @@ func (s *Stats) Reset() {
 }
 
 // Snapshot returns the statistics as they are now, including every
-// sample whose Record returned before the call. The snapshot shares
-// nothing that the engine changes later.
+// sample whose Record returned before the call; after [Stats.End], its
+// Time is the end and its rates are those of the end. The snapshot
+// shares nothing that the engine changes later.
 func (s *Stats) Snapshot() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drainLocked(true)
 	now := time.Now()
+	if !s.end.IsZero() {
+		now = s.end
+	}
 	el, span := now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds()
 	// History only grows by appending: the capped slice never sees later
 	// points, and Reset starts a new array.

@@ -32,7 +32,7 @@ type webuiWorkerLister interface {
 // Class picking needs a LocalRunner: a master refuses a subset of classes
 // with a clear error (the start form shows no picker in master mode).
 type webuiBridge struct {
-	r     Runner
+	r     sessionRunner
 	local *LocalRunner // r when it is a LocalRunner
 	info  webui.Info
 	log   *slog.Logger
@@ -50,14 +50,12 @@ type webuiBridge struct {
 	once    sync.Once
 }
 
-func newWebUIBridge(r Runner, info webui.Info, log *slog.Logger) *webuiBridge {
+func newWebUIBridge(r sessionRunner, info webui.Info, log *slog.Logger) *webuiBridge {
 	b := &webuiBridge{r: r, info: info, log: log, started: make(chan struct{})}
 	b.local, _ = r.(*LocalRunner)
 	b.runClasses = webuiRunClasses(r)
-	if hr, ok := r.(sessionRunner); ok {
-		cfg := hr.testConfig()
-		b.arrival, b.shape = cfg.Arrival, cfg.Shape
-	}
+	cfg := r.testConfig()
+	b.arrival, b.shape = cfg.Arrival, cfg.Shape
 	if _, ok := r.(webuiWorkerLister); ok {
 		b.info.Mode = "master"
 	} else if b.info.Mode == "" {
@@ -72,11 +70,6 @@ func (b *webuiBridge) Info() webui.Info { return b.info }
 type webuiHoster interface {
 	webuiHost() string
 	webuiSetHost(host string)
-}
-
-// webuiShaper is a runner that runs load shapes.
-type webuiShaper interface {
-	StartShape(shape LoadShape) error
 }
 
 // webuiRunClasses returns the user classes of r: a local runner's own, a
@@ -145,17 +138,15 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		}
 		h.webuiSetHost(req.Host)
 	}
-	hr, _ := b.r.(sessionRunner)
-	shaper, _ := b.r.(webuiShaper)
 	starter, _ := b.r.(classStarter)
 	var err error
 	switch {
-	case !running && hr != nil && b.arrival != nil:
+	case !running && b.arrival != nil:
 		// Arrival-rate mode (--arrival-rate): the schedule, not the
 		// form's user count, drives the test.
-		err = hr.StartArrival(*b.arrival)
-	case b.info.Shape && !running && shaper != nil && b.shape != nil:
-		err = shaper.StartShape(b.shape)
+		err = b.r.StartArrival(*b.arrival)
+	case b.info.Shape && !running && b.shape != nil:
+		err = b.r.StartShape(b.shape)
 	case starter != nil:
 		if len(req.Classes) == len(b.info.Classes) {
 			req.Classes = nil
