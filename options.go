@@ -334,6 +334,7 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.parity.apply(&cfg, o.optDisplay); err != nil {
 		return Config{}, err
 	}
+	cfg.Profile = o.hist.profile
 	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
 		return Config{}, err
 	}

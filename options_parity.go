@@ -22,7 +22,6 @@ import (
 type parityOptions struct {
 	locustfile        string
 	configUsers       []string
-	profile           string
 	webBasePath       string
 	webLogin          bool
 	jsonFile          string
@@ -65,8 +64,6 @@ func registerParityOptions(s *cli.Set, o *parityOptions) {
 	s.SetEnv("show-task-ratio-json", "")
 	fs.BoolVar(&o.equalWeights, "equal-weights", false, "Give every task the same weight.")
 	s.Describe("equal-weights", "", "")
-	fs.StringVar(&o.profile, "profile", "", "Name of the run's profile, to group runs; shown in reports.")
-	s.Describe("profile", "", "NAME")
 }
 
 // check validates the options; display names an option as the user gave
@@ -83,9 +80,6 @@ func (o *parityOptions) check(display func(string) string, noRebalance bool) err
 	if o.jsonFile != "" && strings.ContainsRune(o.jsonFile, 0) {
 		return cli.Usagef("--json-file %q is not a valid file name", o.jsonFile)
 	}
-	if len(o.profile) > 200 || strings.ContainsFunc(o.profile, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return cli.Usagef("%s: at most 200 printable characters", display("profile"))
-	}
 	return nil
 }
 
@@ -96,7 +90,6 @@ func (o *parityOptions) apply(cfg *Config, display func(string) string) error {
 		return err
 	}
 	cfg.Classes, err = overrideClasses(cfg.Classes, users, o.equalWeights)
-	cfg.Profile = o.profile
 	return err
 }
 
