@@ -108,7 +108,7 @@ func newSession(p *Program, r sessionRunner, o *options, console *consoleOut, lo
 	if path := o.parity.jsonFilePath(); path != "" {
 		s.outputs = append(s.outputs, &jsonFileOutput{path: path, log: log})
 	}
-	s.outputs = append(s.outputs, console)
+	s.outputs = append(s.outputs, console, &rowsWarning{log: log})
 	return s, stop, nil
 }
 
