@@ -94,7 +94,7 @@ type options struct {
 	// set is the option set o was parsed with, for the source of values.
 	set *cli.Set
 	// open are the open-model, threshold and limit options
-	// (options_open.go).
+	// (options_arrival.go).
 	open openOptions
 	// parity are Locust's options accepted for compatibility
 	// (options_parity.go).
