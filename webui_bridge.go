@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -106,6 +107,25 @@ type classStarter interface {
 	startClasses(users int, rate float64, classes []string) error
 }
 
+// checkHost refuses a start whose HTTP classes would have no host: the
+// form's host, else the runner's (-H), else each class's own.
+func (b *webuiBridge) checkHost(req webui.StartRequest) error {
+	host := req.Host
+	if host == "" {
+		host = b.host()
+	}
+	var classes []UserClass
+	for _, c := range b.r.testConfig().Classes {
+		if len(req.Classes) == 0 || slices.Contains(req.Classes, c.ClassName()) {
+			classes = append(classes, c)
+		}
+	}
+	if err := checkHosts(classes, host, "the host field (or -H/--host)"); err != nil {
+		return &webui.FieldError{Field: "host", Message: err.Error()}
+	}
+	return nil
+}
+
 func (b *webuiBridge) Start(req webui.StartRequest) error {
 	running := false
 	switch b.r.State() {
@@ -113,6 +133,11 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		running = true
 	case StateStopping:
 		return errors.New("the test is stopping; start again when it has stopped")
+	}
+	if !running {
+		if err := b.checkHost(req); err != nil {
+			return err
+		}
 	}
 	if req.Host != "" && req.Host != b.host() {
 		if running {
