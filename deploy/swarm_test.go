@@ -132,6 +132,12 @@ func TestSwarmStack(t *testing.T) {
 		t.Logf("%s (%v)", strings.TrimSpace(string(out)), time.Since(start).Round(time.Second))
 	}
 	t.Cleanup(func() { _, _ = docker(context.Background(), nil, "image", "rm", "-f", image) })
+	// Non-root, the suite as the entry point, /tmp the only volume.
+	if cfg, err := docker(ctx, nil, "image", "inspect", "-f", "{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Volumes}}", image); err != nil {
+		t.Fatal(err)
+	} else if want := `65532:65532 ["/loadtest"] {"/tmp":{}}`; cfg != want {
+		t.Errorf("image config %s, want %s", cfg, want)
+	}
 
 	// A swarm of our own, unless one is active already (then it is left
 	// as it was found).
