@@ -108,8 +108,6 @@ func TestSwarmStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image and runs a swarm; skipped with -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	prefix := "golocust-swarmtest-" + randHex(4)
 	image := prefix + ":latest"
 	stack := strings.ReplaceAll(prefix, "-", "_")
@@ -122,9 +120,13 @@ func TestSwarmStack(t *testing.T) {
 	}))
 	defer target.Close()
 
-	// The image of the test suite, built as users build theirs.
+	// The image of the test suite, built as users build theirs. The first
+	// CGO_ENABLED=0 -trimpath build compiles the standard library again:
+	// minutes on a busy machine.
+	bctx, bcancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer bcancel()
 	start := time.Now()
-	build := exec.CommandContext(ctx, "deploy/build-image.sh", "./testdata/distbin", image)
+	build := exec.CommandContext(bctx, "deploy/build-image.sh", "./testdata/distbin", image)
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("deploy/build-image.sh: %v\n%s", err, out)
@@ -132,6 +134,8 @@ func TestSwarmStack(t *testing.T) {
 		t.Logf("%s (%v)", strings.TrimSpace(string(out)), time.Since(start).Round(time.Second))
 	}
 	t.Cleanup(func() { _, _ = docker(context.Background(), nil, "image", "rm", "-f", image) })
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
 	// Non-root, the suite as the entry point, /tmp the only volume.
 	if cfg, err := docker(ctx, nil, "image", "inspect", "-f", "{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Volumes}}", image); err != nil {
 		t.Fatal(err)
