@@ -1,3 +1,5 @@
+//go:build linux
+
 package deploy_test
 
 import (
@@ -15,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -128,6 +131,10 @@ func TestSwarmStack(t *testing.T) {
 	start := time.Now()
 	build := exec.CommandContext(bctx, "deploy/build-image.sh", "./testdata/distbin", image)
 	build.Dir = ".."
+	// On timeout, kill the script and the go build it runs.
+	build.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	build.Cancel = func() error { return syscall.Kill(-build.Process.Pid, syscall.SIGKILL) }
+	build.WaitDelay = 10 * time.Second
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("deploy/build-image.sh: %v\n%s", err, out)
 	} else {
