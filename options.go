@@ -96,6 +96,9 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_arrival.go).
 	open openOptions
+	// parity are Locust's options accepted for compatibility
+	// (options_parity.go).
+	parity parityOptions
 	// hist are the run history's options (options_history.go).
 	hist historyOptions
 	// metrics are the exporters' options (options_metrics.go).
@@ -121,6 +124,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	fs.StringVar(&o.configFile, "config", "", "Config file to read options from, after locust.conf in the working directory.")
 	s.Describe("config", "", "FILE")
 	s.ConfigFile("config", "locust.conf")
+	s.HomeConfigFile(".locust.conf")
 	fs.StringVar(&o.host, "host", "", "Base address of the system under test, with its scheme, e.g. https://www.example.com. Overrides every class's Host.")
 	s.Describe("host", "H", "HOST")
 	fs.IntVar(&o.users, "users", 1, "Peak number of concurrent users.")
@@ -136,7 +140,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Positional("user-classes", "UserClass", "Run only these user classes (all by default).")
 
 	s.Group("Web UI options")
-	fs.StringVar(&o.webHost, "web-host", "", "Interface the web UI binds to. Default: 127.0.0.1 (this machine only); \"*\" means every interface, which requires --web-auth.")
+	fs.StringVar(&o.webHost, "web-host", "", "Interface the web UI binds to. Default: 127.0.0.1 (this machine only); \"*\" means every interface, which requires --web-users or --web-auth.")
 	s.Describe("web-host", "", "HOST")
 	fs.IntVar(&o.webPort, "web-port", 8089, "Port of the web UI (0: any free port).")
 	s.Describe("web-port", "P", "PORT")
@@ -148,7 +152,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Describe("autoquit", "", "SECONDS")
 	fs.StringVar(&o.webAuth, "web-auth", "", "Credentials of the web UI: a login page for browsers, HTTP Basic for API clients. Put them in LOCUST_WEB_AUTH or a config file rather than on the command line.")
 	s.Describe("web-auth", "", "USER:PASS")
-	fs.BoolVar(&o.webNoAuth, "web-no-auth", false, "Allow a web UI bound beyond this machine without --web-auth. Anyone who reaches it can start load tests.")
+	fs.BoolVar(&o.webNoAuth, "web-no-auth", false, "Allow a web UI bound beyond this machine without accounts (--web-users, --web-auth); needs --web-no-auth-confirm too. Anyone who reaches it can start load tests.")
 	s.Describe("web-no-auth", "", "")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate of the web UI (serves HTTPS with --tls-key).")
 	s.Describe("tls-cert", "", "FILE")
@@ -246,6 +250,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Var(cli.TimespanVar(&o.stopTimeout), "s", "stop-timeout", "TIME", "Let running tasks finish for up to this long when users stop, e.g. 10s. Default: stop at once.")
 	fs.Uint64Var(&o.seed, "seed", 0, "Seed every user's random source, for a reproducible run (0: random).")
 	s.Describe("seed", "", "N")
+	registerParityOptions(s, &o.parity)
 	return s
 }
 
@@ -307,6 +312,13 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	// A test that starts at once needs its host now; the web UI's form
+	// may still give one, and a worker takes its master's.
+	if (o.headless || o.autostart) && !o.worker && o.workerOf == "" {
+		if err := checkHosts(picked, o.host, o.optDisplay("host")); err != nil {
+			return Config{}, cli.Usagef("%v", err)
+		}
+	}
 	cfg := Config{
 		Classes:     picked,
 		Users:       o.users,
@@ -323,6 +335,13 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
 		return Config{}, err
 	}
+	if err := o.parity.check(o.optDisplay, o.noRebalance); err != nil {
+		return Config{}, err
+	}
+	if err := o.parity.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	cfg.Profile = o.hist.profile
 	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
 		return Config{}, err
 	}

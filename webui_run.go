@@ -41,9 +41,6 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 		log.Error("--autoquit requires --autostart")
 		return ExitUsage
 	}
-	if _, local := r.(*LocalRunner); !local && o.classPicker {
-		log.Warn("--class-picker is not available in master mode: the workers run every class")
-	}
 	addr, err := webuiAddr(o)
 	if err != nil {
 		log.Error(err.Error())
@@ -139,6 +136,6 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 		return ExitOK
 	}
 	s.logEnd(res)
-	log.Info("web UI closed", "requests", res.snapshot.Total.Requests, "failures", res.snapshot.Total.Failures, "exceptions", len(res.snapshot.Exceptions), "exit_code", res.exitCode)
+	log.Info("web UI closed", endCounts(res.snapshot, res.exitCode)...)
 	return res.exitCode
 }
