@@ -162,7 +162,7 @@ func (r *MasterRunner) Start(users int, rate float64) error {
 		return fmt.Errorf("users is %d: allowed 0 or more", users)
 	}
 	if !validRate(rate) {
-		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", rate)
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second, at least 0.0001", rate)
 	}
 	return r.start(users, rate, nil)
 }

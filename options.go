@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golocust/locust/internal/cli"
+	"github.com/golocust/locust/internal/dispatch"
 )
 
 // options holds every command-line option of a load-test program (see
@@ -268,8 +269,8 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if o.users < 0 {
 		return Config{}, cli.Usagef("%s must be 0 or more, got %d", o.optDisplay("users"), o.users)
 	}
-	if math.IsNaN(o.spawnRate) || math.IsInf(o.spawnRate, 0) || o.spawnRate <= 0 {
-		return Config{}, cli.Usagef("%s must be a number greater than 0, got %v", o.optDisplay("spawn-rate"), o.spawnRate)
+	if math.IsNaN(o.spawnRate) || math.IsInf(o.spawnRate, 0) || o.spawnRate < dispatch.MinRate {
+		return Config{}, cli.Usagef("%s must be a finite number of users per second, at least %v, got %v", o.optDisplay("spawn-rate"), dispatch.MinRate, o.spawnRate)
 	}
 	if o.iterations < 0 {
 		return Config{}, cli.Usagef("%s must be 0 (no limit) or more, got %d", o.optDisplay("iterations"), o.iterations)

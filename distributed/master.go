@@ -748,8 +748,8 @@ func (m *Master) Start(t Target) error {
 	if t.Users < 0 {
 		return fmt.Errorf("users is %d: allowed 0 or more", t.Users)
 	}
-	if math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) || t.Rate <= 0 {
-		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", t.Rate)
+	if math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) || t.Rate < dispatch.MinRate {
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second, at least 0.0001", t.Rate)
 	}
 	if t.StopTimeout < 0 {
 		return fmt.Errorf("stop timeout is %v: allowed 0 or more", t.StopTimeout)
@@ -834,7 +834,7 @@ func (m *Master) ramp(ctx context.Context, t *mtest) {
 			}
 			return
 		}
-		timer.Reset(time.Duration(iv * float64(time.Second)))
+		timer.Reset(iv)
 	}
 }
 

@@ -43,6 +43,10 @@ func OrderWorkers(ids []string) []string {
 // them: a ramp never moves a running user. Fixed counts are honoured
 // across the whole cluster, and every worker's total differs from any
 // other's by at most one. Without workers it returns nil.
+//
+// Its memory does not grow with n, and its time grows with n only up to
+// the fixed users plus twice the period of the weighted part (the least
+// common multiple of the sum of the weights and the worker count).
 func Workers(classes []Class, workers int, n int) [][]int {
 	if workers <= 0 {
 		return nil
@@ -51,8 +55,57 @@ func Workers(classes []Class, workers int, n int) [][]int {
 	for w := range out {
 		out[w] = make([]int, len(classes))
 	}
-	for i, c := range Sequence(classes, n) {
-		out[i%workers][c]++
+	if n <= 0 {
+		return out
+	}
+	it := NewIter(classes)
+	nf := min(n, FixedTotal(classes))
+	for i := range nf {
+		out[i%workers][it.Next()]++
+	}
+	rest := n - nf
+	if it.total == 0 || rest == 0 {
+		return out
+	}
+	// From here the weighted round-robin repeats every it.total users
+	// and the workers every len(workers): together every period users.
+	period := lcm(it.total, workers)
+	if period > 0 && rest >= 2*period {
+		one := make([][]int, workers)
+		for w := range one {
+			one[w] = make([]int, len(classes))
+		}
+		for j := range period {
+			one[(nf+j)%workers][it.Next()]++
+		}
+		k := rest / period
+		for w := range out {
+			for c := range out[w] {
+				out[w][c] += k * one[w][c]
+			}
+		}
+		// The iterator is back at the period's start.
+		for j := range rest % period {
+			out[(nf+j)%workers][it.Next()]++
+		}
+		return out
+	}
+	for j := range rest {
+		out[(nf+j)%workers][it.Next()]++
 	}
 	return out
+}
+
+// lcm returns the least common multiple of a, b > 0, or 0 if it
+// overflows an int32 (callers then walk the sequence).
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	l := a / x * b
+	if l <= 0 || l > 1<<31 {
+		return 0
+	}
+	return l
 }
