@@ -270,6 +270,10 @@ func (c *HTTPClient) Do(ctx context.Context, method, path string, body []byte, o
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
 		return r
 	}
+	if err := httpAllowPath(ctx, path); err != nil {
+		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
+		return r
+	}
 	if err := Throttle(ctx); err != nil {
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
 		return r

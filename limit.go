@@ -27,6 +27,7 @@ type limitKey struct{}
 
 // limitContext returns ctx with the runner's request-rate ceiling, if any.
 func (r *LocalRunner) limitContext(ctx context.Context) context.Context {
+	ctx = r.allowContext(ctx)
 	if r.cfg.MaxRPS <= 0 {
 		return ctx
 	}

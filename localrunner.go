@@ -292,6 +292,9 @@ func (r *LocalRunner) start(c rampCmd) error {
 	case StateStopping:
 		return errors.New("the test is stopping; start again when it has stopped")
 	case StateReady, StateStopped:
+		if err := r.checkHostsLocked(); err != nil {
+			return err
+		}
 		t := &testRun{
 			start:    time.Now(),
 			cmds:     make(chan rampCmd, 1),

@@ -96,7 +96,7 @@ func NewMasterRunner(cfg Config, opts MasterOptions) (*MasterRunner, error) {
 	r.m, err = distributed.NewMaster(distributed.MasterConfig{
 		Listener: opts.Listener, Addr: opts.Addr, Token: opts.Token, TLS: opts.TLS, Classes: dc,
 		HeartbeatInterval: opts.HeartbeatInterval, NoRebalance: opts.NoRebalance, ReadLimit: opts.ReadLimit,
-		OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log,
+		AllowedHosts: cfg.AllowedHosts, OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log,
 	})
 	if err != nil {
 		return nil, err

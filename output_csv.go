@@ -29,6 +29,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -74,6 +75,7 @@ type csvCurrentPercentiler interface {
 type csvWriter struct {
 	prefix      string
 	fullHistory bool
+	mode        fs.FileMode
 
 	mu       sync.Mutex
 	history  *os.File
@@ -90,6 +92,11 @@ type csvWriter struct {
 // history batch has one row per entry before the Aggregated row, and
 // uses current percentiles.
 func newCSVWriter(prefix string, fullHistory bool) (*csvWriter, error) {
+	return newCSVWriterMode(prefix, fullHistory, defaultOutputMode)
+}
+
+// newCSVWriterMode is newCSVWriter creating the files with mode.
+func newCSVWriterMode(prefix string, fullHistory bool, mode fs.FileMode) (*csvWriter, error) {
 	if prefix == "" {
 		return nil, errors.New("invalid --csv prefix: empty; want a path prefix such as results/run1")
 	}
@@ -104,16 +111,16 @@ func newCSVWriter(prefix string, fullHistory bool) (*csvWriter, error) {
 			return nil, fmt.Errorf("failed to create the directory of --csv prefix %q: %w", prefix, err)
 		}
 	}
-	c := &csvWriter{prefix: prefix, fullHistory: fullHistory, lastHist: -1}
+	c := &csvWriter{prefix: prefix, fullHistory: fullHistory, lastHist: -1, mode: mode}
 	for _, f := range []struct {
 		suffix string
 		header []string
 	}{{"_stats.csv", csvStatsHeader}, {"_failures.csv", csvFailuresHeader}, {"_exceptions.csv", csvExceptionsHeader}} {
-		if err := csvWriteFileAtomic(prefix+f.suffix, csvAppendRecord(nil, f.header)); err != nil {
+		if err := csvWriteFileAtomicMode(prefix+f.suffix, csvAppendRecord(nil, f.header), mode); err != nil {
 			return nil, err
 		}
 	}
-	h, err := os.Create(prefix + "_stats_history.csv")
+	h, err := os.OpenFile(prefix+"_stats_history.csv", os.O_RDWR|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create CSV file: %w", err)
 	}
@@ -162,9 +169,9 @@ func (c *csvWriter) close(final *Snapshot, users int) error {
 
 func (c *csvWriter) writeLocked(s *Snapshot, users int, history bool) error {
 	errs := []error{
-		csvWriteFileAtomic(c.prefix+"_stats.csv", c.statsFile(s)),
-		csvWriteFileAtomic(c.prefix+"_failures.csv", c.failuresFile(s)),
-		csvWriteFileAtomic(c.prefix+"_exceptions.csv", c.exceptionsFile(s)),
+		csvWriteFileAtomicMode(c.prefix+"_stats.csv", c.statsFile(s), c.mode),
+		csvWriteFileAtomicMode(c.prefix+"_failures.csv", c.failuresFile(s), c.mode),
+		csvWriteFileAtomicMode(c.prefix+"_exceptions.csv", c.exceptionsFile(s), c.mode),
 	}
 	if history {
 		c.buf = c.historyBatch(c.buf[:0], s, users)
@@ -310,6 +317,7 @@ func csvPyFloat(x float64) string {
 // kept as they are.
 func csvAppendRecord(b []byte, fields []string) []byte {
 	for i, f := range fields {
+		f = csvNeutral(f) // output_safety.go
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -329,10 +337,11 @@ func csvAppendRecord(b []byte, fields []string) []byte {
 	return append(b, '\r', '\n')
 }
 
-// csvWriteFileAtomic replaces the file at path with data: it writes a
+// csvWriteFileAtomicMode replaces the file at path with data, with mode
+// (see output_safety.go): it writes a
 // temporary file in the same directory and renames it over path, so a
 // reader sees the old content or the new one, never a part.
-func csvWriteFileAtomic(path string, data []byte) error {
+func csvWriteFileAtomicMode(path string, data []byte, mode fs.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("failed to write CSV file %s: %w", path, err)
@@ -340,7 +349,7 @@ func csvWriteFileAtomic(path string, data []byte) error {
 	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
-		err = f.Chmod(0o644) // CreateTemp makes 0600; CSV files are for sharing
+		err = f.Chmod(mode) // --output-mode, 0600 by default
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -125,7 +125,7 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		}
 		return ExitError
 	}
-	log, closer, err := newLogger(o.loglevel, o.logfile, stderr)
+	log, closer, err := newLoggerMode(o.loglevel, o.logfile, stderr, o.fileMode())
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
 		return ExitUsage
@@ -236,7 +236,7 @@ func runHeadless(ctx context.Context, p *Program, r headlessRunner, o *options, 
 	var csv *csvWriter
 	if o.csv != "" {
 		var err error
-		if csv, err = newCSVWriter(o.csv, o.csvFullHistory); err != nil {
+		if csv, err = newCSVWriterMode(o.csv, o.csvFullHistory, o.fileMode()); err != nil {
 			log.Error("cannot write CSV files", "prefix", o.csv, "error", err)
 			return ExitError
 		}

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/golocust/locust/internal/redact"
 	"github.com/golocust/locust/webui"
 )
 
@@ -134,7 +135,9 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 	case StateStopping:
 		return errors.New("the test is stopping; start again when it has stopped")
 	}
-	if req.Host != "" && req.Host != b.host() {
+	// The form shows the host with its password redacted: sent back
+	// unchanged, it keeps the host (and its password).
+	if req.Host != "" && req.Host != b.host() && req.Host != redact.URL(b.host()) {
 		if running {
 			return errors.New("the host cannot change while a test runs; stop it first")
 		}
@@ -212,7 +215,7 @@ func (b *webuiBridge) ResetStats() { b.r.ResetStats() }
 func (b *webuiBridge) View() *webui.View {
 	s := b.r.Snapshot()
 	v := webuiView(s, b.r.State(), b.r.UserCount(), b.r.UserCounts())
-	v.Host = b.host()
+	v.Host = redact.URL(b.host())
 	v.Thresholds = b.verdict(s)
 	if wl, ok := b.r.(WebUIWorkerLister); ok {
 		v.Workers = wl.WebUIWorkers()
@@ -451,6 +454,7 @@ func webuiInfo(p *Program, r Runner, o *options) webui.Info {
 			}
 		}
 	}
+	info.Host = redact.URL(info.Host)
 	return info
 }
 
@@ -481,7 +485,7 @@ func writeHTMLReport(p *Program, r Runner, o *options, log *slog.Logger) {
 			return
 		}
 	}
-	if err := csvWriteFileAtomic(path, []byte(sb.String())); err != nil {
+	if err := csvWriteFileAtomicMode(path, []byte(sb.String()), o.fileMode()); err != nil {
 		log.Error("writing the HTML report", "file", path, "error", err)
 		return
 	}
@@ -561,7 +565,7 @@ func runWebUI(ctx context.Context, p *Program, r headlessRunner, o *options, out
 
 	var csv *csvWriter
 	if o.csv != "" {
-		if csv, err = newCSVWriter(o.csv, o.csvFullHistory); err != nil {
+		if csv, err = newCSVWriterMode(o.csv, o.csvFullHistory, o.fileMode()); err != nil {
 			log.Error("cannot write CSV files", "prefix", o.csv, "error", err)
 			return ExitError
 		}

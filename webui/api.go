@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/golocust/locust/internal/cli"
+	"github.com/golocust/locust/internal/hostmatch"
+	"github.com/golocust/locust/internal/redact"
 )
 
 // Limits of POST /swarm.
@@ -135,7 +137,7 @@ func (s *Server) parseSwarm(r *http.Request) (StartRequest, error) {
 	}
 	if h, ok := one("host"); ok && h != "" {
 		if err := checkHost(h); err != nil {
-			return req, badField("host", "host %q %v", truncate(h, 100), err)
+			return req, badField("host", "host %q %v", truncate(redact.URL(h), 100), err)
 		}
 		req.Host = h
 	}
@@ -261,6 +263,9 @@ func checkHost(h string) error {
 	if !ok || !schemeRE.MatchString(scheme) {
 		return errors.New("must start with a scheme such as http:// or https://")
 	}
+	if hostmatch.NotNetwork(scheme) {
+		return fmt.Errorf("is a %s: URL, not the address of a system to test: allowed http:// or https:// (or the network scheme of the program's own users)", scheme)
+	}
 	lower := strings.ToLower(scheme)
 	if lower == "http" || lower == "https" {
 		u, err := url.Parse(h)
@@ -301,7 +306,7 @@ func (s *Server) handleSwarm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.forgetView()
-	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", req.Host, "run_time", req.RunTime)
+	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", redact.URL(req.Host), "run_time", req.RunTime)
 	a := swarmAnswer{Success: true, Message: "Swarming started", Host: s.ctrl.View().Host, UserClasses: req.Classes}
 	if req.RunTime > 0 {
 		a.RunTime = req.RunTime.String()

@@ -184,3 +184,15 @@ type NotAllowedError struct {
 func (e *NotAllowedError) Error() string {
 	return fmt.Sprintf("host %s is not in the allowed hosts (%s)", e.Host, e.List)
 }
+
+// NotNetwork reports whether scheme (any letter case) names something
+// other than a network address: javascript, vbscript, data, file, about,
+// blob, filesystem. Such a "host" is refused wherever a target is given,
+// since it can only be a mistake or an attack on whoever views it.
+func NotNetwork(scheme string) bool {
+	switch strings.ToLower(scheme) {
+	case "javascript", "vbscript", "data", "file", "about", "blob", "filesystem":
+		return true
+	}
+	return false
+}
