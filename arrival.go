@@ -90,16 +90,16 @@ func (a Arrival) Split(n int) ([]Arrival, error) {
 		p := a
 		p.Stages = append([]RateStage(nil), a.Stages...)
 		p.Part = ArrivalPart{Index: i, Of: n}
-		p.PreAllocated = max(1, SplitCount(pre, n)[i])
-		p.MaxUsers = max(p.PreAllocated, SplitCount(mx, n)[i])
+		p.PreAllocated = max(1, splitCount(pre, n)[i])
+		p.MaxUsers = max(p.PreAllocated, splitCount(mx, n)[i])
 		out[i] = p
 	}
 	return out, nil
 }
 
-// SplitCount divides total into n integer shares whose sum is total: the
+// splitCount divides total into n integer shares whose sum is total: the
 // first total%n shares get one more. It returns nil for n < 1.
-func SplitCount(total, n int) []int {
+func splitCount(total, n int) []int {
 	if n < 1 {
 		return nil
 	}
@@ -265,10 +265,10 @@ func arrivalSeconds(s float64) time.Duration {
 	return dispatch.Seconds(s)
 }
 
-// ParseRate parses an arrival or request rate: "1000/s", "60/m",
+// parseRate parses an arrival or request rate: "1000/s", "60/m",
 // "3600/h", "5/100ms" (count per duration) or a bare number of events per
 // second ("250", "0.5"). It returns events per second.
-func ParseRate(s string) (float64, error) {
+func parseRate(s string) (float64, error) {
 	in := strings.TrimSpace(s)
 	num, per, hasPer := strings.Cut(in, "/")
 	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
@@ -300,7 +300,7 @@ func ParseRate(s string) (float64, error) {
 // stages, each ramping linearly from the previous rate to RATE over
 // DURATION, e.g. "30s:100/s,2m:1000/s,30s:0/s" (ramp up to 100/s in 30 s,
 // then to 1000/s in 2 minutes, then down to nothing in 30 s). Durations
-// are Go durations ("1m30s"); rates as [ParseRate].
+// are Go durations ("1m30s"); rates are counts per duration ("1000/s", "60/m", "5/100ms") or a bare number per second.
 func ParseStages(s string) ([]RateStage, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("stages: empty; want DURATION:RATE[,DURATION:RATE...], e.g. 30s:100/s,2m:1000/s")
@@ -315,7 +315,7 @@ func ParseStages(s string) ([]RateStage, error) {
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("stage %d %q: duration %q: want a positive duration such as 30s or 2m", i+1, part, ds)
 		}
-		r, err := ParseRate(rs)
+		r, err := parseRate(rs)
 		if err != nil {
 			return nil, fmt.Errorf("stage %d %q: %v", i+1, part, err)
 		}

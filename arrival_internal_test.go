@@ -118,13 +118,13 @@ func TestSplitCountAndRate(t *testing.T) {
 		total, n int
 		want     []int
 	}{{10, 3, []int{4, 3, 3}}, {2, 3, []int{1, 1, 0}}, {0, 2, []int{0, 0}}, {9, 1, []int{9}}} {
-		got := SplitCount(tc.total, tc.n)
+		got := splitCount(tc.total, tc.n)
 		if len(got) != len(tc.want) {
-			t.Fatalf("SplitCount(%d, %d) = %v", tc.total, tc.n, got)
+			t.Fatalf("splitCount(%d, %d) = %v", tc.total, tc.n, got)
 		}
 		for i := range got {
 			if got[i] != tc.want[i] {
-				t.Errorf("SplitCount(%d, %d) = %v, want %v", tc.total, tc.n, got, tc.want)
+				t.Errorf("splitCount(%d, %d) = %v, want %v", tc.total, tc.n, got, tc.want)
 			}
 		}
 	}
@@ -132,20 +132,20 @@ func TestSplitCountAndRate(t *testing.T) {
 	if s := r[0] + r[1] + r[2]; math.Abs(s-1000) > 1e-9 {
 		t.Errorf("SplitRate(1000, 3) sums to %v", s)
 	}
-	if SplitRate(1, 0) != nil || SplitCount(1, 0) != nil {
+	if SplitRate(1, 0) != nil || splitCount(1, 0) != nil {
 		t.Error("n = 0 accepted")
 	}
 }
 
 func TestParseRateAndStages(t *testing.T) {
 	for in, want := range map[string]float64{"1000/s": 1000, "60/m": 1, "3600/h": 1, "5/100ms": 50, "250": 250, "0.5": 0.5, " 10 / s ": 10} {
-		if got, err := ParseRate(in); err != nil || math.Abs(got-want) > 1e-9 {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := parseRate(in); err != nil || math.Abs(got-want) > 1e-9 {
+			t.Errorf("parseRate(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "fast", "-1/s", "10/parsec", "10/0s", "NaN"} {
-		if _, err := ParseRate(in); err == nil {
-			t.Errorf("ParseRate(%q) accepted", in)
+		if _, err := parseRate(in); err == nil {
+			t.Errorf("parseRate(%q) accepted", in)
 		}
 	}
 	st, err := ParseStages("30s:100/s, 2m:1000/s,30s:0")

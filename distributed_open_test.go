@@ -176,7 +176,7 @@ func TestDistributedAbortRule(t *testing.T) {
 	if took > 4*time.Second {
 		t.Errorf("the abort took %v, want within the 1 s window plus a check and a report", took)
 	}
-	if r := m.EndReason(); !strings.HasPrefix(r, "aborted: ") {
+	if r := m.EndReason(); !strings.HasPrefix(string(r), "aborted: ") {
 		t.Errorf("end reason %q", r)
 	}
 	v := m.Verdict()

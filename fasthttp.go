@@ -3,13 +3,11 @@ package locust
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -58,14 +56,11 @@ func (u *FastHTTPUser) OnStop(ctx context.Context) {
 // and outcomes) except as said at [FastHTTPUser]. Its methods may be
 // called concurrently.
 type FastHTTPClient struct {
+	httpClient
 	fc          *fasthttp.Client
 	own         bool // fc is this user's own
-	base        httpBase
-	timeout     time.Duration
 	noRedirects bool
-	headers     atomic.Pointer[http.Header] // copy on write; nil when empty
 	jar         httpLazyJar
-	pend        httpPending
 }
 
 // fastClientKey identifies a shared fasthttp client in UserEnv.Shared.
@@ -88,44 +83,29 @@ func (s fastSharedClient) Close() error {
 }
 
 func fastNewClient(env UserEnv, o *HTTPOptions) (*FastHTTPClient, error) {
-	base, err := httpParseHost(env.Class, env.Host, "FastHTTPUser")
+	if o != nil && o.HTTP2 {
+		return nil, fmt.Errorf("FastHTTPUser of class %q: HTTPOptions.HTTP2 is not supported by fasthttp; use HTTPUser", env.Class)
+	}
+	c := &FastHTTPClient{}
+	o, err := c.init(env, o, "FastHTTPUser", c)
 	if err != nil {
 		return nil, err
 	}
-	if o == nil {
-		o = &HTTPOptions{}
-	}
-	if o.HTTP2 {
-		return nil, fmt.Errorf("FastHTTPUser of class %q: HTTPOptions.HTTP2 is not supported by fasthttp; use HTTPUser", env.Class)
-	}
-	if err := httpCheckOptions(env.Class, "FastHTTPUser", o); err != nil {
-		return nil, err
-	}
-	c := &FastHTTPClient{base: base, timeout: o.timeout(), noRedirects: o.NoRedirects}
+	c.noRedirects = o.NoRedirects
 	if o.PerUserConnections {
 		c.fc = fastNewFasthttp(o, o.maxConns(false), c.timeout)
 		c.own = true
 		runtime.AddCleanup(c, func(fc *fasthttp.Client) { fc.CloseIdleConnections() }, c.fc)
 	} else {
-		key := fastClientKey{host: base.scheme + "://" + base.host, insecure: o.Insecure, conns: o.maxConns(true)}
+		key := fastClientKey{host: c.base.scheme + "://" + c.base.host, insecure: o.Insecure, conns: o.maxConns(true)}
 		sc := env.Shared(key, func() any {
-			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), base.prefix}
+			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), c.base.prefix}
 		}).(fastSharedClient)
 		c.fc = sc.c
 		if sc.prefix == c.base.prefix {
 			// One copy for all users: it is read by every request.
 			c.base.prefix = sc.prefix
 		}
-	}
-	h := http.Header{}
-	if base.auth != "" {
-		h.Set("Authorization", base.auth)
-	}
-	for k, v := range o.Headers {
-		h.Set(k, v)
-	}
-	if len(h) > 0 {
-		c.headers.Store(&h)
 	}
 	return c, nil
 }
@@ -157,104 +137,21 @@ func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp
 	}
 }
 
-// Close records the responses still waiting for a [CatchResponse]
-// decision and closes the client's own idle connections (shared ones are
-// closed at the end of the test). The client stays usable.
-func (c *FastHTTPClient) Close() {
-	c.pend.flush()
+func (c *FastHTTPClient) canStream() bool { return false }
+
+func (c *FastHTTPClient) closeIdle() {
 	if c.own {
 		c.fc.CloseIdleConnections()
 	}
 }
 
-// SetHeader sets a default header of the client's later requests, such as
-// an Authorization header after a login; an empty value removes it.
-func (c *FastHTTPClient) SetHeader(key, value string) {
-	h := http.Header{}
-	if cur := c.headers.Load(); cur != nil {
-		h = cur.Clone()
-	}
-	if value == "" {
-		h.Del(key)
-	} else {
-		h.Set(key, value)
-	}
-	c.headers.Store(&h)
-}
-
-// Get sends a GET request. See [FastHTTPClient.Do].
-func (c *FastHTTPClient) Get(ctx context.Context, path string, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodGet, path, nil, opts...)
-}
-
-// Head sends a HEAD request. See [FastHTTPClient.Do].
-func (c *FastHTTPClient) Head(ctx context.Context, path string, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodHead, path, nil, opts...)
-}
-
-// Delete sends a DELETE request. See [FastHTTPClient.Do].
-func (c *FastHTTPClient) Delete(ctx context.Context, path string, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodDelete, path, nil, opts...)
-}
-
-// Post sends a POST request with body. See [FastHTTPClient.Do].
-func (c *FastHTTPClient) Post(ctx context.Context, path string, body []byte, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodPost, path, body, opts...)
-}
-
-// Put sends a PUT request with body. See [FastHTTPClient.Do].
-func (c *FastHTTPClient) Put(ctx context.Context, path string, body []byte, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodPut, path, body, opts...)
-}
-
-// Patch sends a PATCH request with body. See [FastHTTPClient.Do].
-func (c *FastHTTPClient) Patch(ctx context.Context, path string, body []byte, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodPatch, path, body, opts...)
-}
-
-// PostJSON sends v encoded as JSON in a POST request. See
-// [FastHTTPClient.DoJSON].
-func (c *FastHTTPClient) PostJSON(ctx context.Context, path string, v any, opts ...RequestOption) *Response {
-	return c.DoJSON(ctx, http.MethodPost, path, v, opts...)
-}
-
-// DoJSON sends v encoded as JSON, as [HTTPClient.DoJSON].
-func (c *FastHTTPClient) DoJSON(ctx context.Context, method, path string, v any, opts ...RequestOption) *Response {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return httpNotSent(ctx, method, path, fmt.Errorf("failed to encode the JSON body of %s %s: %w", method, path, err))
-	}
-	return c.Do(ctx, method, path, body, append([]RequestOption{Header("Content-Type", "application/json"), Header("Accept", "application/json")}, opts...)...)
-}
-
 // fastURLPool holds buffers to build request URLs in.
 var fastURLPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-// Do sends a request and reads the whole response, as [HTTPClient.Do]:
-// same recording, outcomes and options.
-func (c *FastHTTPClient) Do(ctx context.Context, method, path string, body []byte, opts ...RequestOption) *Response {
-	var rq httpReq
-	rq.apply(opts)
-	c.pend.flush()
-	r := &Response{Method: method, ctx: ctx}
-	r.Name = httpRequestName(ctx, &rq, path)
-	if rq.stream {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, errHTTPNoStream)
-		return r
-	}
-	if err := ctx.Err(); err != nil {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
-		return r
-	}
-	if err := httpAllowPath(ctx, path); err != nil {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
-		return r
-	}
-	if err := Throttle(ctx); err != nil {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
-		return r
-	}
-	start := time.Now()
+// send implements httpBackend with fasthttp. A cancelled ctx does not
+// abort a request in flight; ctx's deadline and the client's timeout
+// (deadline) bound it.
+func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, deadline time.Time) error {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -271,15 +168,15 @@ func (c *FastHTTPClient) Do(ctx context.Context, method, path string, body []byt
 		u = append(u[:0], path...)
 	}
 	if rq.nQuery > 0 {
-		u = append(u[:0], httpAddQuery(string(u), &rq)...)
+		u = append(u[:0], httpAddQuery(string(u), rq)...)
 	}
 	req.SetRequestURIBytes(u)
 	*bp = u
 	fastURLPool.Put(bp)
 
-	req.Header.SetMethod(method)
-	if h := c.headers.Load(); h != nil {
-		for k, vs := range *h {
+	req.Header.SetMethod(r.Method)
+	if headers != nil {
+		for k, vs := range *headers {
 			for _, v := range vs {
 				req.Header.Add(k, v)
 			}
@@ -293,19 +190,11 @@ func (c *FastHTTPClient) Do(ctx context.Context, method, path string, body []byt
 	if body != nil {
 		req.SetBodyRaw(body)
 	}
-	var deadline time.Time
-	if c.timeout > 0 {
-		deadline = start.Add(c.timeout)
-	}
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	err := c.fastDo(req, resp, deadline)
-	r.Duration = time.Since(start)
-	if err != nil {
-		r.Err = httpCleanError(ctx, err, c.timeout)
-		r.httpFinish(&rq, &c.pend)
-		return r
+	if err := c.fastDo(req, resp, deadline); err != nil {
+		return err
 	}
 	r.Status = resp.StatusCode()
 	r.Proto = "HTTP/1.1"
@@ -323,8 +212,7 @@ func (c *FastHTTPClient) Do(ctx context.Context, method, path string, body []byt
 	}
 	r.rawHeader = buf[n:]
 	r.Size = int64(n)
-	r.httpFinish(&rq, &c.pend)
-	return r
+	return nil
 }
 
 // fastDo sends req, following redirects unless disabled, and keeps the

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
-	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"net/url"
 	"runtime"
 	"sync"
@@ -69,12 +67,9 @@ func (u *HTTPUser) OnStop(ctx context.Context) {
 // they are. Its methods may be called concurrently, but [CatchResponse]
 // decisions should be made before the next request (see there).
 type HTTPClient struct {
-	hc      http.Client
-	base    httpBase
-	timeout time.Duration
-	headers atomic.Pointer[http.Header] // copy on write; nil when empty
-	pend    httpPending
-	own     *http.Transport // per-user connections, else nil
+	httpClient
+	hc  http.Client
+	own *http.Transport // per-user connections, else nil
 }
 
 // httpTransportKey identifies a shared transport in UserEnv.Shared.
@@ -93,17 +88,12 @@ func (s httpSharedTransport) Close() error {
 }
 
 func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
-	base, err := httpParseHost(env.Class, env.Host, "HTTPUser")
+	c := &HTTPClient{}
+	o, err := c.init(env, o, "HTTPUser", c)
 	if err != nil {
 		return nil, err
 	}
-	if o == nil {
-		o = &HTTPOptions{}
-	}
-	if err := httpCheckOptions(env.Class, "HTTPUser", o); err != nil {
-		return nil, err
-	}
-	c := &HTTPClient{base: base, timeout: o.timeout()}
+	base := c.base
 	if o.PerUserConnections {
 		c.own = httpNewTransport(base.scheme, o, o.maxConns(false))
 		c.hc.Transport = c.own
@@ -120,29 +110,11 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 	if o.NoRedirects {
 		c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
-	h := http.Header{}
-	if base.auth != "" {
-		h.Set("Authorization", base.auth)
-	}
-	for k, v := range o.Headers {
-		h.Set(k, v)
-	}
-	if len(h) > 0 {
-		c.headers.Store(&h)
-	}
 	return c, nil
 }
 
 // httpIdleConnTimeout is how long a pooled connection may stay idle.
 const httpIdleConnTimeout = 90 * time.Second
-
-// httpCheckOptions rejects options out of range.
-func httpCheckOptions(cls, userType string, o *HTTPOptions) error {
-	if o.MaxConnections < 0 {
-		return fmt.Errorf("%s of class %q: HTTPOptions.MaxConnections is %d; allowed: 0 (the default) or more", userType, cls, o.MaxConnections)
-	}
-	return nil
-}
 
 // httpNewTransport makes a transport opening at most conns connections
 // per host; a request that finds them all busy waits for one (within its
@@ -173,123 +145,31 @@ func httpNewTransport(scheme string, o *HTTPOptions, conns int) *http.Transport 
 	return t
 }
 
-// Close records the responses still waiting for a [CatchResponse]
-// decision and closes the client's own idle connections (shared ones are
-// closed at the end of the test). The client stays usable.
-func (c *HTTPClient) Close() {
-	c.pend.flush()
+func (c *HTTPClient) canStream() bool { return true }
+
+func (c *HTTPClient) closeIdle() {
 	if c.own != nil {
 		c.own.CloseIdleConnections()
 	}
 }
 
-// SetHeader sets a default header of the client's later requests, such as
-// an Authorization header after a login; an empty value removes it.
-func (c *HTTPClient) SetHeader(key, value string) {
-	h := http.Header{}
-	if cur := c.headers.Load(); cur != nil {
-		h = maps.Clone(*cur)
-	}
-	if value == "" {
-		h.Del(key)
-	} else {
-		h.Set(key, value)
-	}
-	c.headers.Store(&h)
-}
-
-// Get sends a GET request. See [HTTPClient.Do].
-func (c *HTTPClient) Get(ctx context.Context, path string, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodGet, path, nil, opts...)
-}
-
-// Head sends a HEAD request. See [HTTPClient.Do].
-func (c *HTTPClient) Head(ctx context.Context, path string, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodHead, path, nil, opts...)
-}
-
-// Delete sends a DELETE request. See [HTTPClient.Do].
-func (c *HTTPClient) Delete(ctx context.Context, path string, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodDelete, path, nil, opts...)
-}
-
-// Post sends a POST request with body. See [HTTPClient.Do].
-func (c *HTTPClient) Post(ctx context.Context, path string, body []byte, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodPost, path, body, opts...)
-}
-
-// Put sends a PUT request with body. See [HTTPClient.Do].
-func (c *HTTPClient) Put(ctx context.Context, path string, body []byte, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodPut, path, body, opts...)
-}
-
-// Patch sends a PATCH request with body. See [HTTPClient.Do].
-func (c *HTTPClient) Patch(ctx context.Context, path string, body []byte, opts ...RequestOption) *Response {
-	return c.Do(ctx, http.MethodPatch, path, body, opts...)
-}
-
-// PostJSON sends v encoded as JSON in a POST request, with Content-Type
-// and Accept set to application/json. See [HTTPClient.DoJSON].
-func (c *HTTPClient) PostJSON(ctx context.Context, path string, v any, opts ...RequestOption) *Response {
-	return c.DoJSON(ctx, http.MethodPost, path, v, opts...)
-}
-
-// DoJSON sends v encoded as JSON, with Content-Type and Accept set to
-// application/json (options may override them). If v cannot be encoded,
-// nothing is sent or recorded and Response.Err says why. Decode the
-// answer with [Response.JSON].
-func (c *HTTPClient) DoJSON(ctx context.Context, method, path string, v any, opts ...RequestOption) *Response {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return httpNotSent(ctx, method, path, fmt.Errorf("failed to encode the JSON body of %s %s: %w", method, path, err))
-	}
-	return c.Do(ctx, method, path, body, append([]RequestOption{Header("Content-Type", "application/json"), Header("Accept", "application/json")}, opts...)...)
-}
-
-// Do sends a request and reads the whole response body, following
-// redirects unless Options.NoRedirects. A nil body sends none.
-//
-// The request is recorded exactly once, under its [Name] (by default the
-// path without its query string), with the time from the start of the
-// request until the body was read, the body's size, and its outcome: a
-// failure for a transport error (including a timeout or a context
-// cancelled in flight) or a status >= 400, unless a [Check] or
-// [CatchResponse] decides otherwise. The outcome is in Response.Err.
-//
-// A request that is never sent, because ctx is already done or the
-// request is invalid, is not recorded; Response.Err says why (and wraps
-// ctx's error if so).
-func (c *HTTPClient) Do(ctx context.Context, method, path string, body []byte, opts ...RequestOption) *Response {
-	var rq httpReq
-	rq.apply(opts)
-	c.pend.flush()
-	r := &Response{Method: method, ctx: ctx}
-	r.Name = httpRequestName(ctx, &rq, path)
-	u := httpAddQuery(c.base.url(path), &rq)
-	if err := ctx.Err(); err != nil {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
-		return r
-	}
-	if err := httpAllowPath(ctx, path); err != nil {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
-		return r
-	}
-	if err := Throttle(ctx); err != nil {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
-		return r
-	}
+// send implements httpBackend with net/http; the client's Timeout bounds
+// the request, so deadline is not needed.
+func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, _ time.Time) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	var gotConn atomic.Bool // see below
+	tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+	})
+	req, err := http.NewRequestWithContext(tctx, r.Method, httpAddQuery(c.base.url(path), rq), rd)
 	if err != nil {
-		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
-		return r
+		return httpNotSentError{err}
 	}
-	if h := c.headers.Load(); h != nil {
-		req.Header = h.Clone()
+	if headers != nil {
+		req.Header = headers.Clone()
 	}
 	if rq.nHeaders > 0 {
 		for _, o := range rq.opts {
@@ -301,36 +181,27 @@ func (c *HTTPClient) Do(ctx context.Context, method, path string, body []byte, o
 	if h := req.Header["Host"]; len(h) > 0 {
 		req.Host = h[0] // net/http sends req.Host, never the header
 	}
+	// A request whose context ends while it waits for a connection (the
+	// pool is full, or the dial is slow) never reached the target: it is
+	// not sent, so not counted. Once a connection is in hand the request
+	// may have been written, and it is recorded.
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		r.Duration = time.Since(start)
-		r.Err = httpCleanError(ctx, err, c.timeout)
-		r.httpFinish(&rq, &c.pend)
-		return r
+		if ctx.Err() != nil && !gotConn.Load() {
+			return httpNotSentError{err}
+		}
+		return err
 	}
 	r.Status, r.Proto, r.header = resp.StatusCode, resp.Proto, resp.Header
 	if rq.stream {
-		r.Duration = time.Since(start)
 		r.BodyStream = resp.Body
 		r.Size = max(resp.ContentLength, 0)
-		r.httpFinish(&rq, &c.pend)
-		return r
+		return nil
 	}
 	r.Body, err = httpReadBody(resp)
 	resp.Body.Close()
-	r.Duration = time.Since(start)
 	r.Size = int64(len(r.Body))
-	if err != nil {
-		r.Err = httpCleanError(ctx, err, c.timeout)
-		rq.check = nil
-	}
-	r.httpFinish(&rq, &c.pend)
-	return r
-}
-
-// httpNotSent is the response of a request that was not sent.
-func httpNotSent(ctx context.Context, method, path string, err error) *Response {
-	return &Response{Method: method, Name: httpDefaultName(path), ctx: ctx, Err: err}
+	return err
 }
 
 // httpReadBody reads a whole body, in one allocation when its length is

@@ -21,8 +21,8 @@ import (
 // Response is the outcome of one request of an [HTTPClient] or a
 // [FastHTTPClient]. The same type serves both, so task code does not
 // change when a class switches clients. A Response belongs to the task
-// that made the request; only Success and Failure may be called from
-// other goroutines.
+// that made the request; only Success, Failure and Fail may be called
+// from other goroutines.
 type Response struct {
 	// Method and Name are the request's type and name in the statistics.
 	Method, Name string
@@ -46,8 +46,10 @@ type Response struct {
 	// Err is the recorded outcome: nil for a success, else the failure:
 	// a transport error (Status 0, the text grouped without per-request
 	// details), an [HTTPStatusError] for a status >= 400, or the error
-	// of a [Check] or [Response.Failure]. With [CatchResponse] it holds
-	// the default outcome until the task decides.
+	// of a [Check] or [Response.Failure]. A request cut short because its
+	// user was stopped has an Err wrapping [ErrAborted] (recorded as
+	// aborted, not as a failure). With [CatchResponse] it holds the
+	// default outcome until the task decides.
 	Err error
 
 	header    http.Header
@@ -95,9 +97,30 @@ func (r *Response) Success() {
 // error text is reason; Err is set to that error. It does nothing if the
 // request was already recorded. Keep reason free of per-request details
 // (ids, timestamps) so that failures group into few rows.
+//
+// When reason is the text of the response's own Err (Locust's habit
+// "if resp.Err != nil { resp.Failure(resp.Err.Error()) }"), Err is kept
+// as it is, so a request cut short by the stop stays aborted rather than
+// becoming a failure. [Response.Fail] passes any error through.
 func (r *Response) Failure(reason string) {
 	if r.pending.CompareAndSwap(true, false) {
-		r.Err = errors.New(reason)
+		if r.Err == nil || r.Err.Error() != reason {
+			r.Err = errors.New(reason)
+		}
+		r.record()
+	}
+}
+
+// Fail records a request made with [CatchResponse] with err as its
+// outcome and sets Err to it: a success if err is nil, an aborted request
+// (counted in EntryStats.Aborted, not a failure) if err wraps
+// [ErrAborted], as the Err of a request cut short by the stop does, else
+// a failure with err's text. It does nothing if the request was already
+// recorded. Keep err's text free of per-request details so that failures
+// group into few rows.
+func (r *Response) Fail(err error) {
+	if r.pending.CompareAndSwap(true, false) {
+		r.Err = err
 		r.record()
 	}
 }
@@ -187,6 +210,10 @@ func (e *httpError) Unwrap() error { return e.err }
 // httpCleanError turns the error of a request into a recorded failure.
 func httpCleanError(ctx context.Context, err error, timeout time.Duration) error {
 	if cerr := ctx.Err(); cerr != nil {
+		if errors.Is(context.Cause(ctx), errUserStopped) {
+			// The stop cut the request short: the target did not fail.
+			return &httpError{msg: ErrAborted.Error(), err: fmt.Errorf("%w: %w: %w", ErrAborted, cerr, err)}
+		}
 		return &httpError{msg: "request canceled: " + cerr.Error(), err: fmt.Errorf("%w: %w", cerr, err)}
 	}
 	inner := err

@@ -17,7 +17,8 @@ import (
 )
 
 // LocalRunner runs every user in this process. Create it with
-// [NewLocalRunner]; it implements [Runner].
+// [NewLocalRunner]; it implements [Runner]. All methods are safe for
+// concurrent use.
 type LocalRunner struct {
 	cfg     Config
 	classes []runClass // sorted by name
@@ -53,21 +54,13 @@ type testRun struct {
 	ctx        context.Context // parent of every user's context
 	start      time.Time
 	cmds       chan rampCmd
-	stopReq    chan struct{}
-	stopOnce   sync.Once
-	iterDone   chan struct{}
-	iterOnce   sync.Once
+	end        *testEnd
 	iterations atomic.Int64 // task runs reserved
 	completed  atomic.Int64 // reserved task runs finished
-	ended      chan struct{}
 	users      sync.WaitGroup
 	shared     sharedStore
-	reason     string     // why the test ended; written before ended is closed
 	shaped     bool       // driven by a load shape; guarded by LocalRunner.mu
 	arrival    *arrivalRT // arrival-rate mode; set by the supervisor under LocalRunner.mu
-	abortReq   chan struct{}
-	abortOnce  sync.Once
-	abortWhy   string // written before abortReq is closed
 }
 
 // rampCmd asks the supervisor for a new target.
@@ -81,18 +74,6 @@ type rampCmd struct {
 	// origin and from, when set, are a distributed test's common start
 	// of the schedule and when this worker's part takes effect.
 	origin, from time.Time
-}
-
-func (t *testRun) requestStop() { t.stopOnce.Do(func() { close(t.stopReq) }) }
-
-func (t *testRun) iterationsReached() { t.iterOnce.Do(func() { close(t.iterDone) }) }
-
-// abort stops the test early for the given reason (an abort rule).
-func (t *testRun) abort(why string) {
-	t.abortOnce.Do(func() {
-		t.abortWhy = why
-		close(t.abortReq)
-	})
 }
 
 // NewLocalRunner validates cfg and returns a runner in the ready state.
@@ -295,14 +276,7 @@ func (r *LocalRunner) start(c rampCmd) error {
 		if err := r.checkHostsLocked(); err != nil {
 			return err
 		}
-		t := &testRun{
-			start:    time.Now(),
-			cmds:     make(chan rampCmd, 1),
-			stopReq:  make(chan struct{}),
-			iterDone: make(chan struct{}),
-			ended:    make(chan struct{}),
-			abortReq: make(chan struct{}),
-		}
+		t := &testRun{start: time.Now(), cmds: make(chan rampCmd, 1), end: newTestEnd()}
 		t.ctx = r.limitContext(ContextWithStats(context.Background(), r.stats))
 		r.test = t
 		r.state = StateSpawning
@@ -315,7 +289,7 @@ func (r *LocalRunner) start(c rampCmd) error {
 		r.events.TestStart.Fire(TestEvent{Runner: r})
 		r.mu.Lock()
 		// The supervisor owns the test; Stop and Wait wait for it
-		// through t.ended.
+		// through t.end.
 		go r.supervise(t)
 	default:
 		if r.test.shaped && c.shape == nil {
@@ -341,40 +315,24 @@ func (r *LocalRunner) start(c rampCmd) error {
 // Stop stops every user and returns when they have stopped or ctx is
 // done. Waiting users stop at once; running users may finish their task
 // within Config.StopTimeout, then their context is cancelled.
-func (r *LocalRunner) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	t.requestStop()
-	return awaitEnd(ctx, t.ended)
-}
+func (r *LocalRunner) Stop(ctx context.Context) error { return r.currentEnd().stop(ctx) }
 
 // Wait blocks until the current test has ended (by itself, or by Stop) or
 // ctx is done. Without a test it returns at once.
-func (r *LocalRunner) Wait(ctx context.Context) error {
+func (r *LocalRunner) Wait(ctx context.Context) error { return r.currentEnd().wait(ctx) }
+
+// EndReason says why the last test ended; empty while it runs.
+func (r *LocalRunner) EndReason() EndReason { return r.currentEnd().result() }
+
+// currentEnd returns the end of the current or last test, nil before the
+// first.
+func (r *LocalRunner) currentEnd() *testEnd {
 	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
+	defer r.mu.Unlock()
+	if r.test == nil {
 		return nil
 	}
-	return awaitEnd(ctx, t.ended)
-}
-
-// EndReason says why the last test ended: "stopped", "run time limit",
-// "iteration limit", "load shape ended", "arrival schedule ended",
-// "aborted: RULE" (an abort threshold); empty while it runs.
-func (r *LocalRunner) EndReason() string {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return ""
-	}
-	return reasonOnceEnded(t.ended, &t.reason)
+	return r.test.end
 }
 
 // rampPlan is the way from the current users to a target.
@@ -531,105 +489,55 @@ func (r *LocalRunner) userExited(u *userRT) {
 // supervise owns one test: it applies ramps and shape ticks, enforces the
 // run-time and iteration limits, ticks the statistics, and stops the test.
 func (r *LocalRunner) supervise(t *testRun) {
-	ctx, cancel := context.WithCancel(context.Background())
-	statsDone := make(chan struct{})
-	go func() {
-		defer close(statsDone)
-		r.statsLoop(ctx)
-	}()
-	monitorsDone := r.startMonitors(ctx, t)
-	var arrivalEnded <-chan struct{}
-
-	var runC <-chan time.Time
-	if r.cfg.RunTime > 0 {
-		rt := time.NewTimer(r.cfg.RunTime)
-		defer rt.Stop()
-		runC = rt.C
-	}
+	watch, monitorsDone := r.startMonitors(t)
+	sv := &supervisor{log: r.log, end: t.end, start: t.start, runTime: r.cfg.RunTime,
+		stats: r.stats, statsInterval: r.cfg.StatsInterval, users: r.UserCount,
+		watch: watch, snapshot: r.Snapshot, cmds: t.cmds}
 	stepTimer := time.NewTimer(time.Hour)
 	stepTimer.Stop()
 	defer stepTimer.Stop()
-	var stepC <-chan time.Time
 	var plan *rampPlan
-	var shape LoadShape
-	var shapeC <-chan time.Time
-	var lastStep ShapeStep
 	firstRamp := true
-
-	reason := "stopped"
-loop:
-	for {
-		select {
-		case c := <-t.cmds:
-			if c.arrival != nil {
-				arrivalEnded = r.startArrival(t, *c.arrival, c.origin, c.from)
-				continue
-			}
-			if c.shape != nil {
-				shape = c.shape
-				tick := time.NewTicker(time.Second)
-				defer tick.Stop()
-				shapeC = tick.C
-				step, ok := shape.Tick(0)
-				if !ok {
-					reason = "load shape ended"
-					break loop
+	ramp := func(c rampCmd) {
+		plan = r.newPlan(c)
+		sv.stepC = r.advance(t, plan, stepTimer, &firstRamp)
+	}
+	sv.apply = func(step ShapeStep) {
+		ramp(rampCmd{users: step.Users, rate: step.SpawnRate, classes: step.Classes})
+	}
+	sv.onStep = func() { sv.stepC = r.advance(t, plan, stepTimer, &firstRamp) }
+	sv.onCmd = func(c rampCmd) {
+		switch {
+		case c.arrival != nil:
+			ended := r.startArrival(t, *c.arrival, c.origin, c.from)
+			go func() {
+				select {
+				case <-ended:
+					t.end.request(EndArrival)
+				case <-t.end.req:
 				}
-				lastStep = step
-				c = rampCmd{users: step.Users, rate: step.SpawnRate, classes: step.Classes}
-				if !validRate(c.rate) {
-					r.log.Error("load shape returned an invalid spawn rate; stopping", "rate", c.rate)
-					reason = "load shape error"
-					break loop
+			}()
+		case c.shape != nil:
+			step, reason, err := firstShapeStep(c.shape)
+			if reason != "" {
+				if err != nil {
+					r.log.Error(err.Error() + "; stopping")
 				}
+				t.end.request(reason)
+				return
 			}
-			plan = r.newPlan(c)
-			stepC = r.advance(t, plan, stepTimer, &firstRamp)
-		case <-stepC:
-			stepC = r.advance(t, plan, stepTimer, &firstRamp)
-		case <-shapeC:
-			step, ok := shape.Tick(time.Since(t.start))
-			if !ok {
-				reason = "load shape ended"
-				break loop
-			}
-			if step.Users == lastStep.Users && step.SpawnRate == lastStep.SpawnRate && slices.Equal(step.Classes, lastStep.Classes) {
-				continue
-			}
-			if step.Users < 0 || !validRate(step.SpawnRate) {
-				r.log.Error("load shape returned an invalid step; stopping", "users", step.Users, "rate", step.SpawnRate)
-				reason = "load shape error"
-				break loop
-			}
-			lastStep = step
-			plan = r.newPlan(rampCmd{users: step.Users, rate: step.SpawnRate, classes: step.Classes})
-			stepC = r.advance(t, plan, stepTimer, &firstRamp)
-		case <-runC:
-			reason = "run time limit"
-			r.log.Info("run time limit reached, stopping", "run_time", r.cfg.RunTime)
-			break loop
-		case <-t.iterDone:
-			reason = "iteration limit"
-			r.log.Info("iteration limit reached, stopping", "iterations", r.cfg.Iterations)
-			break loop
-		case <-arrivalEnded:
-			reason = "arrival schedule ended"
-			r.log.Info("the arrival-rate schedule has ended, stopping")
-			break loop
-		case <-t.abortReq:
-			reason = "aborted: " + t.abortWhy
-			r.log.Error("abort rule triggered, stopping the test", "rule", t.abortWhy)
-			break loop
-		case <-t.stopReq:
-			break loop
+			sv.startShape(c.shape, step)
+			sv.apply(step)
+		default:
+			ramp(c)
 		}
 	}
+	reason, stopTickers := sv.run()
 	if t.arrival != nil {
 		t.arrival.halt()
 	}
 	r.shutdown(t)
-	cancel()
-	<-statsDone
+	stopTickers()
 	monitorsDone()
 	r.stats.Tick(0)
 	if err := t.shared.close(); err != nil {
@@ -637,10 +545,9 @@ loop:
 	}
 	r.mu.Lock()
 	r.state = StateStopped
-	t.reason = reason
 	r.mu.Unlock()
 	r.events.TestStop.Fire(TestEvent{Runner: r})
-	close(t.ended)
+	t.end.close(reason)
 }
 
 // advance applies one ramp step and returns the channel of the next one,
@@ -697,23 +604,6 @@ func (r *LocalRunner) shutdown(t *testRun) {
 			return
 		case <-warn.C:
 			r.log.Warn("some users have not stopped yet: a task or OnStop ignores its context", "waited", r.cfg.StopTimeout+onStopGrace)
-		}
-	}
-}
-
-func (r *LocalRunner) statsLoop(ctx context.Context) {
-	iv := r.cfg.StatsInterval
-	if iv == 0 {
-		iv = time.Second
-	}
-	tick := time.NewTicker(iv)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			r.stats.Tick(r.UserCount())
 		}
 	}
 }

@@ -1,39 +1,3 @@
-// Package locust writes load tests as ordinary Go programs, the way Locust
-// does in Python: user classes with weighted tasks and think time, a
-// spawn-rate ramp, live statistics with exact HDR percentiles.
-//
-// A test is a set of [Class] values. Each simulated user is a fresh value
-// of the class's type, run by its own goroutine: it picks a [Task] by
-// weight, runs it, waits its [WaitTime], and again, until it is stopped.
-// Tasks record what they measure with [Record] or [Measure] (the HTTP
-// users do it for every request), and the runner aggregates the samples
-// into [Snapshot] values: per-row counts, failures, rates and percentiles.
-//
-//	type shopper struct{ token string }
-//
-//	func (s *shopper) OnStart(ctx context.Context) error { s.token = "t"; return nil }
-//
-//	func (s *shopper) browse(ctx context.Context) error {
-//		return locust.Measure(ctx, "rpc", "browse", func(ctx context.Context) error {
-//			return nil // call the system under test here
-//		})
-//	}
-//
-//	var Shopper = &locust.Class[*shopper]{
-//		Name:  "Shopper",
-//		New:   func() *shopper { return &shopper{} },
-//		Wait:  locust.Between(time.Second, 2*time.Second),
-//		Tasks: []locust.Task[*shopper]{{Name: "browse", Weight: 1, Fn: (*shopper).browse}},
-//	}
-//
-//	res, err := locust.RunTest(ctx, locust.Config{
-//		Classes: []locust.UserClass{Shopper}, Users: 100, SpawnRate: 10, RunTime: time.Minute,
-//	})
-//	// res.Stats.Total.Percentile(0.95), res.Stats.Total.Failures, ...
-//
-// [RunTest] runs a test from Go code, for example inside a `go test`
-// with assertions on the result. For finer control (changing the user
-// count while running, stopping, events) use a [LocalRunner].
 package locust
 
 import (
@@ -45,10 +9,10 @@ import (
 type Result struct {
 	// Stats are the final statistics.
 	Stats *Snapshot
-	// Reason says why the test ended: "run time limit", "iteration
-	// limit", "load shape ended", "arrival schedule ended", "aborted:
-	// RULE", or "stopped" (ctx was cancelled).
-	Reason string
+	// Reason says why the test ended: EndRunTime, EndIterations,
+	// EndShape, EndArrival, an abort rule (Reason.Aborted()), or
+	// EndStopped (ctx was cancelled).
+	Reason EndReason
 	// UserCounts are the users per class at the end of the ramp (in
 	// arrival-rate mode: nil; the pool's size is in Stats' history).
 	UserCounts map[string]int

@@ -57,10 +57,7 @@ type MasterRunner struct {
 
 type masterTest struct {
 	start   time.Time
-	stopReq chan struct{}
-	stopped sync.Once
-	ended   chan struct{}
-	reason  string
+	end     *testEnd
 	shaped  bool
 	first   bool          // the first ramp has not completed yet (for ResetStats)
 	arrival time.Duration // an arrival-rate test's schedule length; 0: none or endless
@@ -167,17 +164,17 @@ func (r *MasterRunner) Start(users int, rate float64) error {
 	return r.start(users, rate, nil)
 }
 
-func (r *MasterRunner) target(users int, rate float64) distributed.Target {
-	return distributed.Target{Users: users, Rate: rate, Host: r.cfg.Host, StopTimeout: r.cfg.StopTimeout, MaxRPS: r.cfg.MaxRPS}
+func (r *MasterRunner) target(users int, rate float64, classes []string) distributed.Target {
+	return distributed.Target{Users: users, Rate: rate, Classes: classes, Host: r.cfg.Host, StopTimeout: r.cfg.StopTimeout, MaxRPS: r.cfg.MaxRPS}
 }
 
 func (r *MasterRunner) start(users int, rate float64, shape LoadShape) error {
-	return r.startTest(r.target(users, rate), shape, nil)
+	return r.startTest(r.target(users, rate, nil), shape, ShapeStep{}, nil)
 }
 
 // startTest starts a closed-model test (tg.Users at tg.Rate, or shape)
 // or, with a, an arrival-rate one.
-func (r *MasterRunner) startTest(tg distributed.Target, shape LoadShape, a *Arrival) error {
+func (r *MasterRunner) startTest(tg distributed.Target, shape LoadShape, first ShapeStep, a *Arrival) error {
 	r.mu.Lock()
 	switch r.state {
 	case StateStopping:
@@ -196,7 +193,7 @@ func (r *MasterRunner) startTest(tg distributed.Target, shape LoadShape, a *Arri
 			r.mu.Unlock()
 			return err
 		}
-		t := &masterTest{start: now, stopReq: make(chan struct{}), ended: make(chan struct{}), shaped: shape != nil, first: true}
+		t := &masterTest{start: now, end: newTestEnd(), shaped: shape != nil, first: true}
 		r.state = StateSpawning
 		if a != nil {
 			t.open, t.arrival, t.first = true, a.Duration(), false
@@ -207,7 +204,7 @@ func (r *MasterRunner) startTest(tg distributed.Target, shape LoadShape, a *Arri
 		r.stats.Reset()
 		r.mu.Unlock()
 		r.events.TestStart.Fire(TestEvent{Runner: r})
-		go r.supervise(t, shape)
+		go r.supervise(t, shape, first)
 		return nil
 	default:
 		if r.test.open || a != nil {
@@ -221,7 +218,7 @@ func (r *MasterRunner) startTest(tg distributed.Target, shape LoadShape, a *Arri
 		}
 		r.state = StateSpawning
 		r.mu.Unlock()
-		return r.m.Start(r.target(users, rate))
+		return r.m.Start(r.target(users, rate, nil))
 	}
 }
 
@@ -231,104 +228,44 @@ func (r *MasterRunner) StartShape(shape LoadShape) error {
 	if shape == nil {
 		return errors.New("shape is nil")
 	}
-	step, ok := shape.Tick(0)
-	if !ok {
+	step, reason, err := firstShapeStep(shape)
+	switch {
+	case err != nil:
+		return err
+	case reason != "":
 		return errors.New("the load shape ended before the test started")
 	}
-	if step.Users < 0 || !validRate(step.SpawnRate) {
-		return fmt.Errorf("the load shape's first step is invalid: users %d, spawn rate %v", step.Users, step.SpawnRate)
-	}
-	return r.start(step.Users, step.SpawnRate, shape)
+	return r.startTest(r.target(step.Users, step.SpawnRate, step.Classes), shape, step, nil)
 }
 
-// supervise enforces the run time, ticks the shape and the statistics,
-// and ends the test.
-func (r *MasterRunner) supervise(t *masterTest, shape LoadShape) {
-	var runC <-chan time.Time
-	if r.cfg.RunTime > 0 {
-		rt := time.NewTimer(r.cfg.RunTime)
-		defer rt.Stop()
-		runC = rt.C
+// supervise runs the test's supervisor (supervisor.go), then stops the
+// workers and ends the test.
+func (r *MasterRunner) supervise(t *masterTest, shape LoadShape, first ShapeStep) {
+	r.mu.Lock()
+	watch := r.rolling
+	r.mu.Unlock()
+	sv := &supervisor{log: r.log, end: t.end, start: t.start, runTime: r.cfg.RunTime,
+		stats: r.stats, statsInterval: r.cfg.StatsInterval, users: r.m.UserCount,
+		watch: watch, snapshot: r.stats.Snapshot}
+	sv.apply = func(step ShapeStep) {
+		r.mu.Lock()
+		r.state = StateSpawning
+		r.mu.Unlock()
+		if err := r.m.Start(r.target(step.Users, step.SpawnRate, step.Classes)); err != nil {
+			r.log.Error("cannot apply the load shape's step", "error", err)
+		}
 	}
-	iv := r.cfg.StatsInterval
-	if iv == 0 {
-		iv = time.Second
-	}
-	statsT := time.NewTicker(iv)
-	defer statsT.Stop()
-	var shapeC <-chan time.Time
-	var last ShapeStep
 	if shape != nil {
-		last, _ = shape.Tick(0)
-		st := time.NewTicker(time.Second)
-		defer st.Stop()
-		shapeC = st.C
+		sv.startShape(shape, first)
 	}
-	var schedC <-chan time.Time
 	if t.arrival > 0 {
 		// Workers end their parts by themselves; the master ends the
 		// test when the whole schedule is over, with a grace for the
 		// last arrivals (due at its very end) to start on every worker.
-		st := time.NewTimer(time.Until(t.start.Add(t.arrival + masterArrivalGrace)))
+		st := time.AfterFunc(time.Until(t.start.Add(t.arrival+masterArrivalGrace)), func() { t.end.request(EndArrival) })
 		defer st.Stop()
-		schedC = st.C
 	}
-	var thC <-chan time.Time
-	r.mu.Lock()
-	watch := r.rolling
-	r.mu.Unlock()
-	if watch.active() {
-		tt := time.NewTicker(monitorInterval)
-		defer tt.Stop()
-		thC = tt.C
-	}
-	reason := "stopped"
-loop:
-	for {
-		select {
-		case <-statsT.C:
-			r.stats.Tick(r.m.UserCount())
-		case now := <-thC:
-			// Rolling thresholds and abort rules over the merged view
-			// (as fresh as the workers' last reports).
-			if why := watch.check(r.stats.Snapshot(), now); why != "" {
-				reason = "aborted: " + why
-				r.log.Error("abort rule triggered, stopping the cluster", "rule", why)
-				break loop
-			}
-		case <-schedC:
-			reason = "arrival schedule ended"
-			r.log.Info("the arrival-rate schedule has ended, stopping")
-			break loop
-		case <-shapeC:
-			step, ok := shape.Tick(time.Since(t.start))
-			if !ok {
-				reason = "load shape ended"
-				break loop
-			}
-			if step.Users == last.Users && step.SpawnRate == last.SpawnRate {
-				continue
-			}
-			if step.Users < 0 || !validRate(step.SpawnRate) {
-				r.log.Error("load shape returned an invalid step; stopping", "users", step.Users, "rate", step.SpawnRate)
-				reason = "load shape error"
-				break loop
-			}
-			last = step
-			r.mu.Lock()
-			r.state = StateSpawning
-			r.mu.Unlock()
-			if err := r.m.Start(r.target(step.Users, step.SpawnRate)); err != nil {
-				r.log.Error("cannot apply the load shape's step", "error", err)
-			}
-		case <-runC:
-			reason = "run time limit"
-			r.log.Info("run time limit reached, stopping", "run_time", r.cfg.RunTime)
-			break loop
-		case <-t.stopReq:
-			break loop
-		}
-	}
+	reason, stopTickers := sv.run()
 	r.mu.Lock()
 	r.state = StateStopping
 	r.mu.Unlock()
@@ -340,49 +277,35 @@ loop:
 		r.log.Warn("not every worker confirmed the stop; their last report may be missing", "error", err)
 	}
 	cancel()
+	stopTickers()
 	r.stats.Tick(0)
 	r.mu.Lock()
 	r.state = StateStopped
-	t.reason = reason
 	r.mu.Unlock()
 	r.events.TestStop.Fire(TestEvent{Runner: r})
-	close(t.ended)
+	t.end.close(reason)
 }
 
 // Stop stops the test on every worker and returns when each has stopped
 // and sent its final report (missing workers are not waited for), or ctx
 // is done.
-func (r *MasterRunner) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	t.stopped.Do(func() { close(t.stopReq) })
-	return awaitEnd(ctx, t.ended)
-}
+func (r *MasterRunner) Stop(ctx context.Context) error { return r.currentEnd().stop(ctx) }
 
 // Wait blocks until the current test has ended or ctx is done.
-func (r *MasterRunner) Wait(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	return awaitEnd(ctx, t.ended)
-}
+func (r *MasterRunner) Wait(ctx context.Context) error { return r.currentEnd().wait(ctx) }
 
 // EndReason says why the last test ended; empty while it runs.
-func (r *MasterRunner) EndReason() string {
+func (r *MasterRunner) EndReason() EndReason { return r.currentEnd().result() }
+
+// currentEnd returns the end of the current or last test, nil before the
+// first.
+func (r *MasterRunner) currentEnd() *testEnd {
 	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil {
-		return ""
+	defer r.mu.Unlock()
+	if r.test == nil {
+		return nil
 	}
-	return reasonOnceEnded(t.ended, &t.reason)
+	return r.test.end
 }
 
 // Quit tells every worker to quit, waits (bounded by ctx) for their final
@@ -456,7 +379,7 @@ func (m *MasterRunner) StartArrival(a Arrival) error {
 	}
 	a.Stages = append([]RateStage(nil), a.Stages...)
 	// The spawn rate is unused by an arrival-rate test; any valid one.
-	return m.startTest(m.target(0, 1), nil, &a)
+	return m.startTest(m.target(0, 1, nil), nil, ShapeStep{}, &a)
 }
 
 // masterArrivalGrace is how long after an arrival-rate schedule's end the
@@ -468,12 +391,8 @@ const masterArrivalGrace = 500 * time.Millisecond
 // rolling ones and abort rules as the master checked them while the test
 // ran (every second, over the merged view). Workers evaluate nothing.
 func (m *MasterRunner) Verdict() Verdict {
-	v := EvaluateThresholds(m.Snapshot(), m.cfg.Thresholds)
 	m.mu.Lock()
 	w := m.rolling
 	m.mu.Unlock()
-	if w != nil {
-		w.apply(&v)
-	}
-	return v
+	return verdictOf(m.Snapshot(), m.cfg.Thresholds, w)
 }

@@ -5,9 +5,9 @@ package locust
 
 import "github.com/golocust/locust/webui"
 
-// WebUIWorkers returns the master's workers as the web UI's Workers tab
+// webuiWorkers returns the master's workers as the web UI's Workers tab
 // shows them: id, state, users, CPU, memory and last heartbeat, by index.
-func (r *MasterRunner) WebUIWorkers() []webui.WorkerView {
+func (r *MasterRunner) webuiWorkers() []webui.WorkerView {
 	ws := r.m.Workers()
 	out := make([]webui.WorkerView, len(ws))
 	for i, w := range ws {

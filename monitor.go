@@ -50,20 +50,20 @@ func cpuPercent(cpu, wall time.Duration, cores int) float64 {
 	return float64(cpu) / float64(wall) / float64(cores) * 100
 }
 
-// startMonitors starts the CPU monitor and the threshold checks of test t;
-// they stop when ctx is done, and the returned function waits for that
-// and logs the end-of-test CPU warning.
-func (r *LocalRunner) startMonitors(ctx context.Context, t *testRun) (wait func()) {
+// startMonitors starts the CPU monitor of test t and returns the watch
+// of its rolling thresholds (the supervisor checks them); the returned
+// function stops the monitor and logs the end-of-test CPU warning.
+func (r *LocalRunner) startMonitors(t *testRun) (*thWatch, func()) {
+	watch := newThWatch(r.cfg.Thresholds, t.start)
 	r.healthMu.Lock()
 	r.health = Health{}
-	r.rolling = newThWatch(r.cfg.Thresholds, t.start)
+	r.rolling = watch
 	r.healthMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { r.cpuMonitor(ctx) })
-	if r.rolling.active() {
-		wg.Go(func() { r.thresholdMonitor(ctx, t) })
-	}
-	return func() {
+	return watch, func() {
+		cancel()
 		wg.Wait()
 		if h := r.Health(); h.CPUSaturated {
 			r.log.Warn(fmt.Sprintf("CPU usage was too high at some point during the test (%.0f%%): the generator was overloaded, so its response times and rates are not reliable; use fewer users per process or more workers", h.CPUPercent))
@@ -95,24 +95,6 @@ func (r *LocalRunner) cpuMonitor(ctx context.Context) {
 	}
 }
 
-func (r *LocalRunner) thresholdMonitor(ctx context.Context, t *testRun) {
-	tick := time.NewTicker(monitorInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			r.healthMu.Lock()
-			w := r.rolling
-			r.healthMu.Unlock()
-			if why := w.check(r.Snapshot(), now); why != "" {
-				t.abort(why)
-			}
-		}
-	}
-}
-
 // Verdict evaluates Config.Thresholds for the current or last test: the
 // end-of-test thresholds over the statistics now, the rolling ones as
 // checked while the test ran (a rolling threshold fails if any of its
@@ -124,12 +106,8 @@ func (r *LocalRunner) Verdict() Verdict {
 // verdictOf is Verdict over the snapshot s (the web UI's, so that its
 // statistics and verdict agree).
 func (r *LocalRunner) verdictOf(s *Snapshot) Verdict {
-	v := EvaluateThresholds(s, r.cfg.Thresholds)
 	r.healthMu.Lock()
 	w := r.rolling
 	r.healthMu.Unlock()
-	if w != nil {
-		w.apply(&v)
-	}
-	return v
+	return verdictOf(s, r.cfg.Thresholds, w)
 }

@@ -56,7 +56,7 @@ func (o *openOptions) apply(cfg *Config, display func(string) string) error {
 	if o.arrivalRate != "" || o.stages != "" {
 		a := &Arrival{PreAllocated: o.arrivalUsers, MaxUsers: o.arrivalMaxUsers}
 		if o.arrivalRate != "" {
-			r, err := ParseRate(o.arrivalRate)
+			r, err := parseRate(o.arrivalRate)
 			if err != nil {
 				return cli.Usagef("%s: %v", display("arrival-rate"), err)
 			}
@@ -91,7 +91,7 @@ func (o *openOptions) apply(cfg *Config, display func(string) string) error {
 		cfg.Thresholds = append(cfg.Thresholds, th)
 	}
 	if o.maxRPS != "" {
-		r, err := ParseRate(o.maxRPS)
+		r, err := parseRate(o.maxRPS)
 		if err != nil || r <= 0 {
 			return cli.Usagef("%s %q: want a request rate above 0, e.g. 500 or 500/s", display("max-rps"), o.maxRPS)
 		}

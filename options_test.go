@@ -77,12 +77,12 @@ func TestOptionsPrecedence(t *testing.T) {
 		}},
 		{"env over file", map[string]string{"LOCUST_USERS": "20", "LOCUST_SPAWN_RATE": "3", "LOCUST_RUN_TIME": "2m", "LOCUST_HOST": "http://env", "LOCUST_TAGS": "c", "LOCUST_LOGLEVEL": "ERROR", "LOCUST_STOP_TIMEOUT": "1h30m"}, nil, func(o *options) bool {
 			return o.users == 20 && o.spawnRate == 3 && o.runTime == 2*time.Minute && o.host == "http://env" &&
-				slices.Equal(o.tags, []string{"c"}) && o.loglevel == "ERROR" && o.stopTimeout == 90*time.Minute
+				slices.Equal(o.tags, []string{"a", "b", "c"}) && o.loglevel == "ERROR" && o.stopTimeout == 90*time.Minute
 		}},
 		{"flags over env", map[string]string{"LOCUST_USERS": "20", "LOCUST_RUN_TIME": "2m", "LOCUST_HOST": "http://env"},
 			[]string{"-u", "30", "--run-time=3m", "-H", "http://flag", "-T", "d", "e", "-L", "warning", "-s", "1.5s", "--spawn-rate", "4"}, func(o *options) bool {
 				return o.users == 30 && o.spawnRate == 4 && o.runTime == 3*time.Minute && o.host == "http://flag" &&
-					slices.Equal(o.tags, []string{"d", "e"}) && o.loglevel == "warning" && o.stopTimeout == 1500*time.Millisecond
+					slices.Equal(o.tags, []string{"a", "b", "d", "e"}) && o.loglevel == "warning" && o.stopTimeout == 1500*time.Millisecond
 			}},
 	}
 	for _, tt := range tests {
@@ -111,6 +111,9 @@ func TestOptionsShortAndLong(t *testing.T) {
 		{[]string{"-s", "20"}, []string{"--stop-timeout", "20"}, func(o *options) bool { return o.stopTimeout == 20*time.Second }},
 		{[]string{"-T", "a", "b"}, []string{"--tags", "a,b"}, func(o *options) bool { return slices.Equal(o.tags, []string{"a", "b"}) }},
 		{[]string{"-E", "slow"}, []string{"--exclude-tags", "slow"}, func(o *options) bool { return slices.Equal(o.excludeTags, []string{"slow"}) }},
+		// Repeating a list option adds to the list, never keeps only the last.
+		{[]string{"-E", "slow", "-E", "buy"}, []string{"--exclude-tags", "slow", "--exclude-tags=buy"}, func(o *options) bool { return slices.Equal(o.excludeTags, []string{"slow", "buy"}) }},
+		{[]string{"-T", "a", "-T", "b"}, []string{"--tags=a", "--tags", "b"}, func(o *options) bool { return slices.Equal(o.tags, []string{"a", "b"}) }},
 		{[]string{"-l"}, []string{"--list"}, func(o *options) bool { return o.list }},
 		{[]string{"-L", "DEBUG"}, []string{"--loglevel", "DEBUG"}, func(o *options) bool { return o.loglevel == "DEBUG" }},
 		{[]string{"-V"}, []string{"--version"}, func(o *options) bool { return o.version }},
@@ -295,23 +298,7 @@ func TestOptionsHelp(t *testing.T) {
 	}
 	var b strings.Builder
 	s.PrintHelp(&b)
-	optGolden(t, "testdata/options_help.golden", b.String())
-}
-
-func optGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (UPDATE_GOLDEN=1 to rewrite):\n%s", path, got)
-	}
+	checkGolden(t, "options_help.golden", []byte(b.String()))
 }
 
 func TestOptionsListAndVersion(t *testing.T) {

@@ -29,6 +29,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/term"
 )
 
 const (
@@ -346,4 +348,163 @@ func outputSortedExceptions(es []ExceptionStats) []ExceptionStats {
 			cmp.Compare(a.Traceback, b.Traceback))
 	})
 	return es
+}
+
+// openQuantiles are the percentiles of the schedule table.
+var openQuantiles = []float64{0.5, 0.9, 0.99, 0.999, 1}
+
+// writeScheduleTable writes the schedule statistics of s, if any: the
+// counters and the lag, response-time and service-time percentiles.
+func writeScheduleTable(w io.Writer, s *Snapshot) error {
+	ss := s.Schedule
+	if ss.Empty() {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Schedule: %d arrivals scheduled, %d dropped (%.2f%%), %d paced starts missed\n",
+		ss.Scheduled, ss.Dropped, ss.DroppedRatio()*100, ss.Missed)
+	fmt.Fprintf(&b, "%-32s %9s %7s %7s %7s", "Timing (ms)", "# iters", "Avg", "Min", "Max")
+	widths := []int{32, 9, 7, 7, 7}
+	for _, q := range openQuantiles {
+		fmt.Fprintf(&b, " %7s", outputPercentileLabel(q)+"%")
+		widths = append(widths, 7)
+	}
+	b.WriteString("\n")
+	sep := consoleSeparator(widths...)
+	b.WriteString(sep)
+	for _, row := range []struct {
+		name string
+		t    *Timing
+	}{{"Schedule lag", &ss.Lag}, {"Response time (from schedule)", &ss.ResponseTime}, {"Service time", &ss.ServiceTime}} {
+		if row.t.Count == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%-32s %9d %7d %7d %7d", row.name, row.t.Count, consoleMS(row.t.Mean()), consoleMS(row.t.Min), consoleMS(row.t.Max))
+		for _, q := range openQuantiles {
+			fmt.Fprintf(&b, " %7d", consoleMS(row.t.Percentile(q)))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(sep)
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeScheduleLine writes the one-line schedule summary of the periodic
+// console output, if there is a schedule.
+func writeScheduleLine(w io.Writer, s *Snapshot) error {
+	ss := s.Schedule
+	if ss.Empty() {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "Schedule: %d scheduled, %d dropped, %d missed; lag p99 %d ms, max %d ms\n\n",
+		ss.Scheduled, ss.Dropped, ss.Missed, consoleMS(ss.Lag.Percentile(0.99)), consoleMS(ss.Lag.Max))
+	return err
+}
+
+// writeVerdictTable writes one line per threshold and the verdict.
+func writeVerdictTable(w io.Writer, v Verdict) error {
+	if len(v.Results) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("Thresholds\n")
+	tw := len("Threshold")
+	for _, r := range v.Results {
+		tw = max(tw, len(consoleSanitize(r.Threshold.String())))
+	}
+	tw = min(tw, 70)
+	fmt.Fprintf(&b, "%-6s %-*s %12s  %s\n", "Result", tw, "Threshold", "Observed", "Note")
+	sep := consoleSeparator(6, tw+1, 13, 30)
+	b.WriteString(sep)
+	for _, r := range v.Results {
+		res := "pass"
+		if !r.Pass {
+			res = "FAIL"
+		}
+		line := fmt.Sprintf("%-6s %-*s %12s  %s", res, tw, consoleCell(r.Threshold.String(), tw, true), r.ObservedText(), consoleSanitize(r.Note))
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	b.WriteString(sep)
+	failed := len(v.Failed())
+	switch {
+	case v.Aborted:
+		fmt.Fprintf(&b, "Verdict: FAIL, the test was aborted by %s (%d of %d thresholds failed)\n", consoleSanitize(v.AbortReason), failed, len(v.Results))
+	case !v.Pass:
+		fmt.Fprintf(&b, "Verdict: FAIL (%d of %d thresholds failed)\n", failed, len(v.Results))
+	default:
+		fmt.Fprintf(&b, "Verdict: PASS (%d thresholds)\n", len(v.Results))
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// consoleInterval is how often the live table is printed, as Locust.
+const consoleInterval = 2 * time.Second
+
+// consoleOut is the console as a session output: the live table every
+// consoleInterval, the summary, percentile, schedule, error and verdict
+// tables at the end.
+type consoleOut struct {
+	w io.Writer
+	o *options
+	// live prints the periodic table (headless, or --print-stats).
+	live  bool
+	ticks int
+}
+
+// newConsoleOut returns the console output: stdout, or stderr when
+// stdout carries the JSON document alone (--json).
+func newConsoleOut(stdout, stderr io.Writer, o *options) *consoleOut {
+	c := &consoleOut{w: stdout, o: o, live: o.headless || o.printStats}
+	if o.json {
+		c.w = stderr
+	}
+	return c
+}
+
+func (c *consoleOut) nameWidth() int {
+	cols := consoleTermCols()
+	if f, ok := c.w.(*os.File); ok && cols == 0 {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			cols = w
+		}
+	}
+	return consoleNameWidth(cols)
+}
+
+func (c *consoleOut) onTick(s *Snapshot, _ int) {
+	c.ticks++
+	if !c.live || c.o.onlySummary || time.Duration(c.ticks)*sessionTick%consoleInterval != 0 {
+		return
+	}
+	_ = writeStatsTable(c.w, s, true, c.nameWidth())
+	fmt.Fprintln(c.w)
+	_ = writeScheduleLine(c.w, s)
+}
+
+func (c *consoleOut) onFinish(res *runResult) {
+	if !res.ran {
+		return
+	}
+	s := res.snapshot
+	w := c.nameWidth()
+	_ = writeStatsTable(c.w, s, false, w)
+	fmt.Fprintln(c.w)
+	_ = writePercentileTable(c.w, s, w)
+	fmt.Fprintln(c.w)
+	_ = writeScheduleTable(c.w, s)
+	if len(s.Failures) > 0 {
+		_ = writeErrorReport(c.w, s)
+		fmt.Fprintln(c.w)
+	}
+	if len(s.Exceptions) > 0 {
+		_ = writeExceptionReport(c.w, s)
+		fmt.Fprintln(c.w)
+	}
+	if res.verdict != nil {
+		_ = writeVerdictTable(c.w, *res.verdict)
+	}
 }

@@ -79,7 +79,7 @@ func TestOutputConsoleGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			outputGolden(t, "output_console_"+strconv.Itoa(cols)+".golden", b.Bytes())
+			checkGolden(t, "output_console_"+strconv.Itoa(cols)+".golden", b.Bytes())
 
 			// The stats table fills the terminal exactly, as Locust's.
 			lines := strings.Split(b.String(), "\n")

@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -362,4 +363,70 @@ func csvWriteFileAtomicMode(path string, data []byte, mode fs.FileMode) error {
 		return fmt.Errorf("failed to write CSV file %s: %w", path, err)
 	}
 	return nil
+}
+
+// csvScheduleHeader is the header of PREFIX_schedule.csv.
+var csvScheduleHeader = append([]string{"Metric", "Count", "Average (ms)", "Min (ms)", "Max (ms)"}, csvPercentileHeaders()...)
+
+// writeScheduleCSV writes PREFIX_schedule.csv: the counters (Scheduled,
+// Dropped, Missed: Count only) and one row per timing (Schedule Lag,
+// Response Time, Service Time). It writes nothing without a schedule.
+// The file is new to golocust; Locust's four files are unchanged.
+func writeScheduleCSV(prefix string, s *Snapshot, mode fs.FileMode) error {
+	ss := s.Schedule
+	if ss.Empty() {
+		return nil
+	}
+	var b strings.Builder
+	line := func(fields []string) { b.WriteString(strings.Join(fields, ",") + "\r\n") }
+	line(csvScheduleHeader)
+	empty := make([]string, len(csvScheduleHeader)-2)
+	for i := range empty {
+		empty[i] = ""
+	}
+	for _, c := range []struct {
+		name string
+		n    int64
+	}{{"Scheduled", ss.Scheduled}, {"Dropped", ss.Dropped}, {"Missed", ss.Missed}} {
+		line(append([]string{c.name, strconv.FormatInt(c.n, 10)}, empty...))
+	}
+	ms := func(d time.Duration) string { return strconv.FormatFloat(jsonMS(d), 'f', -1, 64) }
+	for _, row := range []struct {
+		name string
+		t    *Timing
+	}{{"Schedule Lag", &ss.Lag}, {"Response Time", &ss.ResponseTime}, {"Service Time", &ss.ServiceTime}} {
+		f := []string{row.name, strconv.FormatInt(row.t.Count, 10), ms(row.t.Mean()), ms(row.t.Min), ms(row.t.Max)}
+		for _, q := range Percentiles {
+			if row.t.Count == 0 {
+				f = append(f, "N/A")
+			} else {
+				f = append(f, strconv.FormatInt(consoleMS(row.t.Percentile(q)), 10))
+			}
+		}
+		line(f)
+	}
+	return csvWriteFileAtomicMode(prefix+"_schedule.csv", []byte(b.String()), mode)
+}
+
+// csvOutput is the CSV files as a session output: the stats and history
+// files every second, every file and the schedule file at the end.
+type csvOutput struct {
+	w      *csvWriter
+	prefix string
+	log    *slog.Logger
+}
+
+func (c *csvOutput) onTick(s *Snapshot, users int) {
+	if err := c.w.update(s, users); err != nil {
+		c.log.Error("writing CSV files", "error", err)
+	}
+}
+
+func (c *csvOutput) onFinish(res *runResult) {
+	if err := c.w.close(res.snapshot, res.users); err != nil {
+		c.log.Error("writing CSV files", "error", err)
+	}
+	if err := writeScheduleCSV(c.prefix, res.snapshot, c.w.mode); err != nil {
+		c.log.Error("writing CSV files", "error", err)
+	}
 }

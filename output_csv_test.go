@@ -91,7 +91,7 @@ func TestOutputCSVGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			hist := csvTestRead(t, prefix+"_stats_history.csv")
-			outputGolden(t, "output_csv_"+name+".golden", []byte(hist))
+			checkGolden(t, "output_csv_"+name+".golden", []byte(hist))
 			recs := csvTestParse(t, hist)
 			rows := 1 // Aggregated per batch
 			if full {
@@ -110,7 +110,7 @@ func TestOutputCSVGolden(t *testing.T) {
 			} {
 				content := csvTestRead(t, prefix+suffix)
 				csvTestParse(t, content)
-				outputGolden(t, golden, []byte(content))
+				checkGolden(t, golden, []byte(content))
 			}
 		})
 	}

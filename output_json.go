@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"time"
 )
@@ -217,4 +218,110 @@ func jsonTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(jsonTimeLayout)
+}
+
+// The schedule and verdict pieces of the document.
+
+type jsonSchedule struct {
+	Scheduled    int64      `json:"scheduled"`
+	Dropped      int64      `json:"dropped"`
+	DroppedRatio float64    `json:"dropped_ratio"`
+	Missed       int64      `json:"missed"`
+	Lag          jsonTiming `json:"lag"`
+	ResponseTime jsonTiming `json:"response_time"`
+	ServiceTime  jsonTiming `json:"service_time"`
+}
+
+type jsonTiming struct {
+	Count       int64           `json:"count"`
+	AvgMS       float64         `json:"avg_ms"`
+	MinMS       float64         `json:"min_ms"`
+	MaxMS       float64         `json:"max_ms"`
+	Percentiles jsonPercentiles `json:"percentiles_ms"`
+}
+
+type jsonThresholds struct {
+	Pass        bool                  `json:"pass"`
+	Aborted     bool                  `json:"aborted"`
+	AbortReason string                `json:"abort_reason"`
+	Results     []jsonThresholdResult `json:"results"`
+}
+
+type jsonThresholdResult struct {
+	Threshold  string  `json:"threshold"`
+	Entry      string  `json:"entry"`
+	Metric     string  `json:"metric"`
+	Op         string  `json:"op"`
+	Limit      float64 `json:"limit"`
+	Observed   float64 `json:"observed"`
+	Unit       string  `json:"unit"`
+	WindowS    float64 `json:"window_s"`
+	Abort      bool    `json:"abort"`
+	Pass       bool    `json:"pass"`
+	ObservedTx string  `json:"observed_text"`
+	Note       string  `json:"note"`
+}
+
+func jsonNewTiming(t *Timing, labels []string) jsonTiming {
+	j := jsonTiming{Count: t.Count, Percentiles: jsonPercentiles{labels: labels, ms: make([]float64, len(labels))}}
+	if t.Count > 0 {
+		j.AvgMS, j.MinMS, j.MaxMS = jsonMS(t.Mean()), jsonMS(t.Min), jsonMS(t.Max)
+		for i, q := range Percentiles {
+			j.Percentiles.ms[i] = jsonMS(t.Percentile(q))
+		}
+	}
+	return j
+}
+
+func jsonNewSchedule(ss *ScheduleStats, labels []string) jsonSchedule {
+	if ss == nil {
+		ss = &ScheduleStats{}
+	}
+	return jsonSchedule{Scheduled: ss.Scheduled, Dropped: ss.Dropped, DroppedRatio: ss.DroppedRatio(), Missed: ss.Missed,
+		Lag: jsonNewTiming(&ss.Lag, labels), ResponseTime: jsonNewTiming(&ss.ResponseTime, labels),
+		ServiceTime: jsonNewTiming(&ss.ServiceTime, labels)}
+}
+
+func jsonNewThresholds(v *Verdict) jsonThresholds {
+	j := jsonThresholds{Pass: true, Results: []jsonThresholdResult{}}
+	if v == nil {
+		return j
+	}
+	j.Pass, j.Aborted, j.AbortReason = v.Pass, v.Aborted, v.AbortReason
+	for _, r := range v.Results {
+		th := r.Threshold
+		jr := jsonThresholdResult{Threshold: th.String(), Entry: th.Entry, Metric: th.Metric, Op: th.Op,
+			WindowS: th.Window.Seconds(), Abort: th.Abort, Pass: r.Pass, ObservedTx: r.ObservedText(), Note: r.Note}
+		m, _ := thParseMetric(th.Metric)
+		switch m.kind {
+		case thTime:
+			jr.Unit, jr.Limit, jr.Observed = "ms", jsonMS(th.Duration), jsonMS(r.ObservedDuration)
+		case thRatio:
+			jr.Unit, jr.Limit, jr.Observed = "ratio", th.Value, r.Observed
+		case thRate:
+			jr.Unit, jr.Limit, jr.Observed = "1/s", th.Value, outputFinite(r.Observed)
+		default:
+			jr.Unit, jr.Limit, jr.Observed = "count", th.Value, r.Observed
+		}
+		j.Results = append(j.Results, jr)
+	}
+	return j
+}
+
+// jsonOutput is the JSON document (--json) as a session output: written
+// once at the end of a test that ran and stopped in order.
+type jsonOutput struct {
+	w   io.Writer
+	log *slog.Logger
+}
+
+func (j *jsonOutput) onTick(*Snapshot, int) {}
+
+func (j *jsonOutput) onFinish(res *runResult) {
+	if !res.ran || res.abrupt {
+		return
+	}
+	if err := writeJSONVerdict(j.w, res.snapshot, res.users, res.verdict); err != nil {
+		j.log.Error("writing JSON", "error", err)
+	}
 }

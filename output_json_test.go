@@ -63,7 +63,7 @@ func TestOutputJSONGolden(t *testing.T) {
 	if err := writeJSON(&b, outputTestSnapshot(t), 10); err != nil {
 		t.Fatal(err)
 	}
-	outputGolden(t, "output_json.golden", b.Bytes())
+	checkGolden(t, "output_json.golden", b.Bytes())
 }
 
 func TestOutputJSONRoundTrip(t *testing.T) {

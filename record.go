@@ -8,14 +8,17 @@ import (
 
 // ErrAborted is the error recorded for a sample cut short because its user
 // was stopped (a ramp-down, the end of the test, or the stop timeout):
-// [Record] replaces a cancellation error with it. Such samples count as
-// failures in the statistics, so that every request the target saw is
-// accounted for, but they do not make [Run] exit with an error code:
-// the target did not fail. Config.StopTimeout (--stop-timeout) lets running
-// tasks finish instead.
+// [Record] replaces a cancellation error with it. Such samples are
+// counted as requests (every request the target saw is in the statistics)
+// and as aborted (EntryStats.Aborted), never as failures: the target did
+// not fail, so they change neither the failure counts nor the exit code.
+// A sample whose Err wraps ErrAborted (errors.Is) is aborted too, so code
+// that passes such an error on keeps the status. Config.StopTimeout
+// (--stop-timeout) lets running tasks finish instead.
 var ErrAborted = errors.New("aborted: the user was stopped during the request (see --stop-timeout)")
 
-// errUserStopped is the cancellation cause of a stopped user's context.
+// errUserStopped means the user was stopped: the cancellation cause of a
+// stopped user's context, and what the task loop returns to unwind.
 var errUserStopped = errors.New("locust: user stopped")
 
 // Sample is one measured operation of any protocol: an HTTP request, a
@@ -42,8 +45,8 @@ func ContextWithStats(ctx context.Context, st *Stats) context.Context {
 	return context.WithValue(ctx, statsKey{}, st)
 }
 
-// StatsFrom returns the stats that ctx records into, or nil.
-func StatsFrom(ctx context.Context) *Stats {
+// statsFrom returns the stats that ctx records into, or nil.
+func statsFrom(ctx context.Context) *Stats {
 	st, _ := ctx.Value(statsKey{}).(*Stats)
 	return st
 }
@@ -56,7 +59,7 @@ func Record(ctx context.Context, s Sample) {
 	if s.Err != nil && errors.Is(s.Err, context.Canceled) && errors.Is(context.Cause(ctx), errUserStopped) {
 		s.Err = ErrAborted
 	}
-	if st := StatsFrom(ctx); st != nil {
+	if st := statsFrom(ctx); st != nil {
 		st.Record(s)
 	}
 }

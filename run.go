@@ -6,14 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
-	"time"
-
-	"golang.org/x/term"
 
 	"github.com/golocust/locust/internal/cli"
 )
@@ -71,6 +65,12 @@ const (
 	ExitOK    = 0 // the test passed
 	ExitError = 1 // failures or exceptions, or the test could not run
 	ExitUsage = 2 // bad options or configuration
+	// ExitThresholds: at least one threshold (--threshold) failed.
+	// Locust has no convention for it.
+	ExitThresholds = 3
+	// ExitAborted: an abort rule (--abort-on, or a threshold marked
+	// abort) stopped the test early.
+	ExitAborted = 4
 )
 
 // Main runs the program with args (without the program name) and returns
@@ -134,6 +134,13 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 	cfg.Logger = log
 	cfg.Shape = p.Shape
 	rlimitRaiseOpenFiles(log)
+	health, stopHealth, err := startHealth(o, log)
+	if err != nil {
+		log.Error("cannot listen for health checks", "option", o.optDisplay("health-port"), "error", err)
+		return ExitError
+	}
+	defer stopHealth()
+	o.deploy.health = health
 	if p.Shape != nil {
 		for _, name := range []string{"users", "spawn-rate"} {
 			if src, ok := o.optSource(name); ok {
@@ -142,7 +149,8 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		}
 	}
 
-	if code, ok := p.runDistributed(ctx, o, cfg, log, p.newConsoleOut(stdout, stderr, o)); ok {
+	console := newConsoleOut(stdout, stderr, o)
+	if code, ok := p.runDistributed(ctx, o, cfg, log, console); ok {
 		return code
 	}
 	r, err := NewLocalRunner(cfg)
@@ -150,22 +158,24 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
 		return ExitUsage
 	}
+	health.setReady(func() bool { return true })
 	if p.Setup != nil {
 		if err := p.Setup(r); err != nil {
 			log.Error("setup failed", "error", err)
 			return ExitError
 		}
 	}
-	out := &consoleOut{w: stdout, o: o}
-	if o.json {
-		// stdout carries the JSON document alone.
-		out.w = stderr
+	stopMetrics, err := p.startMetrics(r, o, "local", log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return ExitError
 	}
+	defer stopMetrics()
 	defer r.events.Quitting.Fire(TestEvent{Runner: r})
 	if !o.headless {
-		return runWebUI(ctx, p, r, o, out, log)
+		return runWebUI(ctx, p, r, o, console, log)
 	}
-	return runHeadless(ctx, p, r, o, out, log)
+	return runHeadless(ctx, p, r, o, console, log)
 }
 
 // registerProgramFlags calls the program's flag registration, turning the
@@ -178,218 +188,4 @@ func registerProgramFlags(register func(*flag.FlagSet), fs *flag.FlagSet) (err e
 	}()
 	register(fs)
 	return nil
-}
-
-// consoleOut prints the live and final tables.
-type consoleOut struct {
-	w io.Writer
-	o *options
-}
-
-func (c *consoleOut) nameWidth() int {
-	cols := consoleTermCols()
-	if f, ok := c.w.(*os.File); ok && cols == 0 {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
-			cols = w
-		}
-	}
-	return consoleNameWidth(cols)
-}
-
-func (c *consoleOut) periodic(s *Snapshot) {
-	if c.o.onlySummary {
-		return
-	}
-	_ = writeStatsTable(c.w, s, true, c.nameWidth())
-	fmt.Fprintln(c.w)
-	_ = writeScheduleLine(c.w, s)
-}
-
-func (c *consoleOut) summary(s *Snapshot) {
-	w := c.nameWidth()
-	_ = writeStatsTable(c.w, s, false, w)
-	fmt.Fprintln(c.w)
-	_ = writePercentileTable(c.w, s, w)
-	fmt.Fprintln(c.w)
-	_ = writeScheduleTable(c.w, s)
-	if len(s.Failures) > 0 {
-		_ = writeErrorReport(c.w, s)
-		fmt.Fprintln(c.w)
-	}
-	if len(s.Exceptions) > 0 {
-		_ = writeExceptionReport(c.w, s)
-		fmt.Fprintln(c.w)
-	}
-}
-
-// consoleInterval is how often the live table is printed, as Locust.
-const consoleInterval = 2 * time.Second
-
-func runHeadless(ctx context.Context, p *Program, r headlessRunner, o *options, out *consoleOut, log *slog.Logger) int {
-	sigs := p.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
-	var csv *csvWriter
-	if o.csv != "" {
-		var err error
-		if csv, err = newCSVWriterMode(o.csv, o.csvFullHistory, o.fileMode()); err != nil {
-			log.Error("cannot write CSV files", "prefix", o.csv, "error", err)
-			return ExitError
-		}
-	}
-	finish := func(s *Snapshot) {
-		writeHTMLReport(p, r, o, log)
-		if csv != nil {
-			if err := csv.close(s, r.UserCount()); err != nil {
-				log.Error("writing CSV files", "error", err)
-			}
-			if err := writeScheduleCSV(o.csv, s); err != nil {
-				log.Error("writing CSV files", "error", err)
-			}
-		}
-	}
-
-	var err error
-	switch {
-	case r.testConfig().Arrival != nil:
-		a := r.testConfig().Arrival
-		log.Info("starting an arrival-rate test", "rate_per_s", a.Rate, "stages", len(a.Stages), "run_time", o.runTime)
-		err = r.StartArrival(*a)
-	case p.Shape != nil:
-		log.Info("starting a test driven by a load shape")
-		err = r.StartShape(p.Shape)
-	default:
-		log.Info("ramping", "users", o.users, "spawn_rate", o.spawnRate, "run_time", o.runTime)
-		err = r.Start(o.users, o.spawnRate)
-	}
-	if err != nil {
-		log.Error("cannot start the test", "error", err)
-		finish(r.Snapshot())
-		return ExitError
-	}
-
-	ended := make(chan struct{})
-	waitCtx, cancelWait := context.WithCancel(context.Background())
-	go func() {
-		defer close(ended)
-		_ = r.Wait(waitCtx)
-	}()
-	defer func() {
-		cancelWait()
-		<-ended
-	}()
-
-	table := time.NewTicker(consoleInterval)
-	defer table.Stop()
-	csvTick := time.NewTicker(time.Second)
-	defer csvTick.Stop()
-	interrupted := false
-loop:
-	for {
-		select {
-		case <-ended:
-			break loop
-		case <-ctx.Done():
-			interrupted = true
-			break loop
-		case sig := <-sigs:
-			log.Info("stopping the test (interrupt again to exit at once)", "signal", sig.String())
-			interrupted = true
-			break loop
-		case <-table.C:
-			out.periodic(r.Snapshot())
-		case <-csvTick.C:
-			if csv != nil {
-				if err := csv.update(r.Snapshot(), r.UserCount()); err != nil {
-					log.Error("writing CSV files", "error", err)
-				}
-			}
-		}
-	}
-
-	// Stop gracefully; a second interrupt exits at once with what is
-	// recorded so far written out.
-	stopped := make(chan error, 1)
-	go func() { stopped <- r.Stop(context.Background()) }()
-	select {
-	case <-stopped:
-	case sig := <-sigs:
-		log.Warn("exiting at once", "signal", sig.String())
-		s := r.Snapshot()
-		finish(s)
-		out.summary(s)
-		code := exitCode(o, s)
-		if len(r.testConfig().Thresholds) > 0 {
-			v := r.Verdict()
-			_ = writeVerdictTable(out.w, v)
-			code = openExitCode(v, r.testConfig().Thresholds, s, code, o.exitCodeOnError)
-		}
-		return code
-	}
-	s := r.Snapshot()
-	finish(s)
-	var verdict *Verdict
-	if len(r.testConfig().Thresholds) > 0 {
-		v := r.Verdict()
-		verdict = &v
-	}
-	if o.json {
-		if err := writeJSONVerdict(p.stdout(), s, r.UserCount(), verdict); err != nil {
-			log.Error("writing JSON", "error", err)
-		}
-	}
-	out.summary(s)
-	code := exitCode(o, s)
-	if verdict != nil {
-		_ = writeVerdictTable(out.w, *verdict)
-		code = openExitCode(*verdict, r.testConfig().Thresholds, s, code, o.exitCodeOnError)
-		if verdict.Aborted {
-			log.Error("the test was aborted by an abort rule", "rule", verdict.AbortReason, "exit_code", code)
-		} else if !verdict.Pass {
-			log.Error("thresholds failed", "failed", len(verdict.Failed()), "of", len(verdict.Results), "exit_code", code)
-		}
-	}
-	if sch := s.Schedule; sch != nil && sch.Dropped > 0 {
-		log.Warn("arrivals were dropped: no user was free and the pool was at its maximum (--arrival-max-users)", "dropped", sch.Dropped, "scheduled", sch.Scheduled)
-	}
-	reason := r.EndReason()
-	if interrupted {
-		reason = "interrupted"
-	}
-	if n := abortedCount(s); n > 0 {
-		log.Info("requests were aborted by the stop and are counted as failures; they do not change the exit code (--stop-timeout lets them finish)", "aborted", n)
-	}
-	log.Info("test ended", "reason", reason, "requests", s.Total.Requests, "failures", s.Total.Failures, "exceptions", len(s.Exceptions), "exit_code", code)
-	return code
-}
-
-func (p *Program) stdout() io.Writer {
-	if p.Stdout != nil {
-		return p.Stdout
-	}
-	return os.Stdout
-}
-
-// exitCode is Locust's: --exit-code-on-error when anything failed.
-// Samples aborted by the stop itself are not failures of the target.
-func exitCode(o *options, s *Snapshot) int {
-	if s.Total.Failures-abortedCount(s) > 0 || len(s.Exceptions) > 0 {
-		return o.exitCodeOnError
-	}
-	return ExitOK
-}
-
-// abortedCount counts the samples recorded with ErrAborted.
-func abortedCount(s *Snapshot) int64 {
-	var n int64
-	for _, f := range s.Failures {
-		if f.Error == ErrAborted.Error() {
-			n += f.Occurrences
-		}
-	}
-	return n
 }

@@ -13,10 +13,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"strconv"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -28,18 +26,6 @@ import (
 // of the master at that address whatever its options say: --processes
 // starts its worker processes with the parent's arguments and this.
 const distWorkerOfEnv = "GOLOCUST_WORKER_OF"
-
-// headlessRunner is what runHeadless drives: a local runner or a master.
-type headlessRunner interface {
-	Runner
-	EndReason() string
-	// testConfig is the configuration the runner was made with.
-	testConfig() Config
-	// StartArrival starts an arrival-rate (open model) test.
-	StartArrival(a Arrival) error
-	// Verdict evaluates Config.Thresholds now.
-	Verdict() Verdict
-}
 
 func (o *options) distWorker() bool { return o.worker || o.workerOf != "" }
 
@@ -87,7 +73,7 @@ func (o *options) distCheck() error {
 
 // runDistributed runs the master, worker or --processes modes; ok is
 // false in local mode.
-func (p *Program) runDistributed(ctx context.Context, o *options, cfg Config, log *slog.Logger, out *consoleOut) (code int, ok bool) {
+func (p *Program) runDistributed(ctx context.Context, o *options, cfg Config, log *slog.Logger, console *consoleOut) (code int, ok bool) {
 	switch {
 	case o.distWorker() && o.processes != 0 && o.workerOf == "":
 		addr := net.JoinHostPort(o.masterHost, strconv.Itoa(o.masterPort))
@@ -95,7 +81,7 @@ func (p *Program) runDistributed(ctx context.Context, o *options, cfg Config, lo
 	case o.distWorker():
 		return p.distRunWorker(ctx, o, cfg, log), true
 	case o.distMaster():
-		return p.distRunMaster(ctx, o, cfg, log, out), true
+		return p.distRunMaster(ctx, o, cfg, log, console), true
 	}
 	return 0, false
 }
@@ -107,7 +93,7 @@ func distProcesses(n int) int {
 	return n
 }
 
-func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log *slog.Logger, out *consoleOut) int {
+func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log *slog.Logger, console *consoleOut) int {
 	bind := o.masterBindHost
 	if bind == "*" {
 		bind = ""
@@ -139,6 +125,7 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 		log.Error("cannot start the master", "error", err)
 		return ExitError
 	}
+	o.deploy.health.setReady(func() bool { return true }) // listening for workers
 	var kids []*exec.Cmd
 	defer func() {
 		// Quit the workers (they send their final reports), then reap
@@ -156,6 +143,12 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 			return ExitError
 		}
 	}
+	stopMetrics, err := p.startMetrics(r, o, "master", log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return ExitError
+	}
+	defer stopMetrics()
 	if procs > 0 {
 		kids, err = distStartWorkers(procs, o.args, r.Addr().String(), opts.Token, p.stderrW())
 		if err != nil {
@@ -165,16 +158,16 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 	}
 
 	workersSummary := func() {
-		writeWorkersTable(out.w, r.Workers())
+		writeWorkersTable(console.w, r.Workers())
 		if lost := r.LostWorkers(); lost > 0 {
-			fmt.Fprintf(out.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
+			fmt.Fprintf(console.w, "%d worker(s) were lost during the test: their users were moved to the others; requests of a lost worker's last unsent report interval are missing.\n\n", lost)
 			log.Warn("workers were lost during the test", "lost", lost)
 		}
 	}
 	if !o.headless && !o.autostart {
 		// The web UI: workers join while it serves; a test started
 		// before any has connected is refused with a clear message.
-		code := runWebUI(ctx, p, r, o, out, log)
+		code := runWebUI(ctx, p, r, o, console, log)
 		workersSummary()
 		return code
 	}
@@ -201,30 +194,18 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 
 	var code int
 	if o.headless {
-		code = runHeadless(ctx, p, r, o, out, log)
+		code = runHeadless(ctx, p, r, o, console, log)
 	} else {
-		code = runWebUI(ctx, p, r, o, out, log)
+		code = runWebUI(ctx, p, r, o, console, log)
 	}
 	workersSummary()
 	return code
 }
 
-func (p *Program) stderrW() io.Writer {
-	if p.Stderr != nil {
-		return p.Stderr
-	}
-	return os.Stderr
-}
-
 // distOnSignal calls fn on the first interrupt until the returned function
 // is called.
 func distOnSignal(sigs <-chan os.Signal, fn func()) (stop func()) {
-	var own chan os.Signal
-	if sigs == nil {
-		own = make(chan os.Signal, 1)
-		signal.Notify(own, os.Interrupt, syscall.SIGTERM)
-		sigs = own
-	}
+	sigs, stopSigs := programSignals(sigs)
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -235,9 +216,7 @@ func distOnSignal(sigs <-chan os.Signal, fn func()) (stop func()) {
 	}()
 	return func() {
 		close(done)
-		if own != nil {
-			signal.Stop(own)
-		}
+		stopSigs()
 	}
 }
 
@@ -270,14 +249,36 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 			return ExitError
 		}
 	}
+	stopMetrics, err := p.startMetrics(r, o, "worker", log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return ExitError
+	}
+	defer stopMetrics()
+	o.deploy.health.setReady(r.connected)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stopSig := distOnSignal(p.Signals, cancel)
+	// A signal (an orchestrator stopping the worker) leaves the master
+	// gracefully: users stop, the final report is sent, the master moves
+	// the users to the other workers.
+	stopSig := distOnSignal(p.Signals, func() {
+		go func() {
+			lctx, lcancel := context.WithTimeout(rctx, cfg.StopTimeout+10*time.Second)
+			defer lcancel()
+			if err := r.leave(lctx, "the worker was interrupted"); err != nil {
+				log.Warn("could not leave the master gracefully", "error", err)
+			}
+			cancel()
+		}()
+	})
 	defer stopSig()
+	lost := workerLostExit(rctx, r.connected, o.deploy.masterLostExit, cancel, log, addr)
 	log.Info("worker starting", "id", r.ID(), "master", addr)
 	err = r.Run(rctx)
 	switch {
 	case errors.Is(err, distributed.ErrRefused):
+		return ExitError
+	case lost.Load():
 		return ExitError
 	case err != nil && rctx.Err() == nil:
 		log.Error("worker failed", "error", err)
@@ -427,12 +428,4 @@ func writeWorkersTable(w io.Writer, ws []distributed.WorkerInfo) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
-}
-
-func (p *Program) newConsoleOut(stdout, stderr io.Writer, o *options) *consoleOut {
-	out := &consoleOut{w: stdout, o: o}
-	if o.json {
-		out.w = stderr // stdout carries the JSON document alone
-	}
-	return out
 }

@@ -29,14 +29,12 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Runner runs a load test: local, master or worker. All methods are safe
-// for concurrent use.
+// Runner is what every runner (local, master or worker) does: it is what
+// Program.Setup and the events receive. Starting a test is not in it: a
+// worker's tests are started by its master; [LocalRunner] and
+// [MasterRunner] have Start, StartShape and StartArrival. All methods are
+// safe for concurrent use.
 type Runner interface {
-	// Start starts a test, or changes the user count and spawn rate of
-	// the running one: users are spawned or stopped at rate per second.
-	Start(users int, rate float64) error
-	// StartShape starts a test whose user count a load shape drives.
-	StartShape(shape LoadShape) error
 	// Stop stops every user (honouring the stop timeout) and returns when
 	// they have stopped or ctx is done. The runner may be started again.
 	Stop(ctx context.Context) error
@@ -121,25 +119,4 @@ type Config struct {
 	// worker refuses a master's host outside them and a master will not
 	// dispatch one. See docs/security.md.
 	AllowedHosts []string
-}
-
-// awaitEnd waits until a test's ended channel is closed or ctx is done.
-func awaitEnd(ctx context.Context, ended <-chan struct{}) error {
-	select {
-	case <-ended:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// reasonOnceEnded returns *reason once ended is closed (it is written
-// before), and "" while the test runs.
-func reasonOnceEnded(ended <-chan struct{}, reason *string) string {
-	select {
-	case <-ended:
-		return *reason
-	default:
-		return ""
-	}
 }

@@ -665,9 +665,7 @@ func TestSharedValuesAreSharedAndClosed(t *testing.T) {
 	if err := r.Start(20, 1000); err != nil {
 		t.Fatal(err)
 	}
-	for r.State() != locust.StateRunning {
-		time.Sleep(time.Millisecond)
-	}
+	distWaitFor(t, "20 users running", 10*time.Second, func() bool { return r.State() == locust.StateRunning })
 	stop(t, r)
 	if creates.Load() != 1 || closed.Load() != 1 {
 		t.Errorf("created %d, closed %d; want 1 and 1 for 20 users", creates.Load(), closed.Load())

@@ -4,7 +4,9 @@ import "time"
 
 // LoadShape drives the user count over time, as Locust's LoadTestShape.
 // The runner calls Tick about once a second with the time since the test
-// started; the shape returns what the test should be doing now.
+// started; the shape returns what the test should be doing now. Tick is
+// called from one goroutine (the runner's supervisor), never
+// concurrently, and first with elapsed 0, once.
 type LoadShape interface {
 	Tick(elapsed time.Duration) (step ShapeStep, ok bool)
 }

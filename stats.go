@@ -57,8 +57,14 @@ type EntryStats struct {
 	Name string
 	// Requests counts every sample, failures included (as Locust).
 	Requests int64
-	// Failures counts failed samples.
+	// Failures counts failed samples. Aborted samples are not failures.
 	Failures int64
+	// Aborted counts samples cut short because their user was stopped
+	// (recorded with an error wrapping [ErrAborted]): requests the target
+	// saw but whose answer the test did not wait for. They are counted in
+	// Requests, TotalTime and the percentiles (with the time until the
+	// abort), never in Failures.
+	Aborted int64
 	// TotalTime is the exact sum of the samples' durations.
 	TotalTime time.Duration
 	// Min and Max are the exact shortest and longest durations.
@@ -281,6 +287,7 @@ func statsMergeEntry(a, b *EntryStats) *EntryStats {
 	}
 	m.Requests += b.Requests
 	m.Failures += b.Failures
+	m.Aborted += b.Aborted
 	m.TotalTime += b.TotalTime
 	m.ContentBytes += b.ContentBytes
 	m.CurrentRPS += b.CurrentRPS

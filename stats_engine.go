@@ -1,6 +1,7 @@
 package locust
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ type Stats struct {
 	scratch *hdr.PackedHistogram        // one drained shard entry
 	pending []*statsShardEntry          // drain buffer
 	delta   *statsDelta                 // since the last Delta; nil before the first
+	end     time.Time                   // when End closed the period; zero while it is open
 
 	// Exceptions (cold path), guarded by excMu.
 	excMu  sync.Mutex
@@ -45,7 +47,8 @@ type Stats struct {
 	excOn  bool                            // Delta has been called: also count into excDel
 	excDel map[statsExcKey]*ExceptionStats // since the last Delta
 
-	sched schedStats // arrival-rate and pacing schedule (schedule_stats.go)
+	sched schedStats  // arrival-rate and pacing schedule (schedule_stats.go)
+	carry *statsCarry // what resets removed, for the exporters (stats_lifetime.go); guarded by mu
 }
 
 // statsDelta accumulates what was drained since the last Delta call.
@@ -120,7 +123,7 @@ func (r *statsRow) resetSlot(i int) {
 // period and span the current window, in seconds.
 func (r *statsRow) entry(el, span float64) *EntryStats {
 	e := &EntryStats{Type: r.key.typ, Name: r.key.name, Requests: r.c.requests, Failures: r.c.failures,
-		TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
+		Aborted: r.c.aborted, TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
 	e.setTotalRates(el)
 	var req, fail int64
 	for i := range r.win {
@@ -156,7 +159,9 @@ func NewStats(node string) *Stats {
 	return s
 }
 
-// Record adds one sample. Its duration is counted exactly in TotalTime,
+// Record adds one sample: a success, a failure, or an aborted sample if
+// its Err wraps [ErrAborted] (counted in EntryStats.Aborted, not in
+// Failures nor in the failure groups). Its duration is counted exactly in TotalTime,
 // Min and Max (a negative one as zero) and in the histograms in
 // microseconds, clamped into 1 µs .. 1 h: no sample is ever dropped. It
 // then fires the runner's Request event, if it has listeners.
@@ -165,13 +170,17 @@ func (s *Stats) Record(sm Sample) {
 	us := statsMicros(d)
 	var errText string
 	var now time.Time
+	var aborted bool
 	if sm.Err != nil {
-		errText = sm.Err.Error()
-		now = time.Now()
+		aborted = errors.Is(sm.Err, ErrAborted)
+		if !aborted {
+			errText = sm.Err.Error()
+			now = time.Now()
+		}
 	}
 	sh := s.rec.acquire()
 	sh.mu.Lock()
-	sh.record(&sm, d, us, errText, now)
+	sh.record(&sm, d, us, errText, aborted, now)
 	sh.mu.Unlock()
 	s.rec.release(sh)
 	if h := s.requestHook; h != nil && h.Active() {
@@ -304,11 +313,35 @@ func (s *Stats) windowStartLocked() time.Time {
 // second; StatsInterval in the runner) and appends a history point with
 // the Aggregated row's current rates and percentiles and the given
 // number of users.
+//
+// After [Stats.End], Tick does nothing until [Stats.Reset].
 func (s *Stats) Tick(users int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.end.IsZero() {
+		s.tickLocked(users, time.Now())
+	}
+}
+
+// End closes the period when a test stops: a last tick with the given
+// number of users, then every later [Stats.Snapshot] is taken as of that
+// moment, so a stopped test's duration and rates (total and current) stay
+// what they were at its end, in every output, however long the process
+// lives on. Samples that still arrive (a worker's last report) are
+// counted. [Stats.Reset] (a new test) opens a new period.
+func (s *Stats) End(users int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.end.IsZero() {
+		now := time.Now()
+		s.tickLocked(users, now)
+		s.end = now
+	}
+}
+
+// tickLocked is Tick at now. Call with s.mu held.
+func (s *Stats) tickLocked(users int, now time.Time) {
 	s.drainLocked(true)
-	now := time.Now()
 	t := s.total.entry(now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds())
 	s.history = append(s.history, HistoryPoint{Time: now, Users: users,
 		CurrentRPS: t.CurrentRPS, CurrentFailPerSec: t.CurrentFailPerSec,
@@ -330,9 +363,12 @@ func (s *Stats) Tick(users int) {
 func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.drainLocked(false)
+	s.drainLocked(s.carry != nil)
+	if s.carry != nil {
+		s.carryLocked()
+	}
 	now := time.Now()
-	s.start = now
+	s.start, s.end = now, time.Time{}
 	for _, r := range s.rows {
 		r.reset()
 	}
@@ -344,7 +380,7 @@ func (s *Stats) Reset() {
 	if s.delta != nil {
 		s.delta = newStatsDelta(now)
 	}
-	s.sched.reset()
+	s.resetSchedule()
 	s.excMu.Lock()
 	defer s.excMu.Unlock()
 	clear(s.excs)
@@ -354,13 +390,17 @@ func (s *Stats) Reset() {
 }
 
 // Snapshot returns the statistics as they are now, including every
-// sample whose Record returned before the call. The snapshot shares
-// nothing that the engine changes later.
+// sample whose Record returned before the call; after [Stats.End], its
+// Time is the end and its rates are those of the end. The snapshot
+// shares nothing that the engine changes later.
 func (s *Stats) Snapshot() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drainLocked(true)
 	now := time.Now()
+	if !s.end.IsZero() {
+		now = s.end
+	}
 	el, span := now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds()
 	// History only grows by appending: the capped slice never sees later
 	// points, and Reset starts a new array.
@@ -453,7 +493,7 @@ func (s *Stats) Delta() *Snapshot {
 // current rates.
 func statsDeltaEntry(r *statsRow, el float64) *EntryStats {
 	e := &EntryStats{Type: r.key.typ, Name: r.key.name, Requests: r.c.requests, Failures: r.c.failures,
-		TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
+		Aborted: r.c.aborted, TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
 	e.setTotalRates(el)
 	return e
 }
@@ -474,7 +514,7 @@ func (s *Stats) Add(d *Snapshot) {
 		if e == nil || e.Requests == 0 {
 			continue
 		}
-		c := statsCounts{requests: e.Requests, failures: e.Failures, content: e.ContentBytes,
+		c := statsCounts{requests: e.Requests, failures: e.Failures, aborted: e.Aborted, content: e.ContentBytes,
 			totalTime: e.TotalTime, min: e.Min, max: e.Max}
 		h := e.hist
 		if h == nil { // a snapshot built by hand: counts without a distribution

@@ -32,12 +32,13 @@ type statsExcKey struct{ msg, tb string }
 
 // statsCounts are the exact counters of a row, or of a part of it.
 type statsCounts struct {
-	requests, failures, content int64
-	totalTime, min, max         time.Duration
+	requests, failures, aborted, content int64
+	totalTime, min, max                  time.Duration
 }
 
-// add counts one sample of duration d (>= 0).
-func (c *statsCounts) add(d time.Duration, size int64, failed bool) {
+// add counts one sample of duration d (>= 0): a failure if failed, an
+// aborted sample if aborted (never both).
+func (c *statsCounts) add(d time.Duration, size int64, failed, aborted bool) {
 	if c.requests == 0 || d < c.min {
 		c.min = d
 	}
@@ -45,7 +46,10 @@ func (c *statsCounts) add(d time.Duration, size int64, failed bool) {
 	c.requests++
 	c.totalTime += d
 	c.content += size
-	if failed {
+	switch {
+	case aborted:
+		c.aborted++
+	case failed:
 		c.failures++
 	}
 }
@@ -61,6 +65,7 @@ func (c *statsCounts) merge(o statsCounts) {
 	c.max = max(c.max, o.max)
 	c.requests += o.requests
 	c.failures += o.failures
+	c.aborted += o.aborted
 	c.content += o.content
 	c.totalTime += o.totalTime
 }
@@ -101,17 +106,18 @@ func newStatsShard() *statsShard {
 }
 
 // record adds one sample; us is the clamped histogram value, d >= 0.
-// errText and now are only set for failures. Call with mu held.
-func (sh *statsShard) record(sm *Sample, d time.Duration, us int64, errText string, now time.Time) {
+// errText and now are only set for failures; an aborted sample is counted
+// as such and joins no failure group. Call with mu held.
+func (sh *statsShard) record(sm *Sample, d time.Duration, us int64, errText string, aborted bool, now time.Time) {
 	k := statsRowKey{sm.Type, sm.Name}
 	e := sh.entries[k]
 	if e == nil {
 		e = &statsShardEntry{key: k, hist: hdr.New(histLowest, histHighest, histDigits)}
 		sh.entries[k] = e
 	}
-	e.c.add(d, sm.Size, sm.Err != nil)
+	e.c.add(d, sm.Size, sm.Err != nil, aborted)
 	_ = e.hist.RecordValue(us) // us is within range: never fails
-	if sm.Err == nil {
+	if sm.Err == nil || aborted {
 		return
 	}
 	fk := statsFailKey{sm.Type, sm.Name, errText}

@@ -31,6 +31,9 @@ func statsSameEntry(t *testing.T, what string, got, want *locust.EntryStats) {
 	if got.Type != want.Type || got.Name != want.Name {
 		t.Fatalf("%s: row %q %q, want %q %q", what, got.Type, got.Name, want.Type, want.Name)
 	}
+	if got.Aborted != want.Aborted {
+		t.Errorf("%s %s: got %d aborted, want %d", what, got.Name, got.Aborted, want.Aborted)
+	}
 	if got.Requests != want.Requests || got.Failures != want.Failures || got.TotalTime != want.TotalTime ||
 		got.Min != want.Min || got.Max != want.Max || got.ContentBytes != want.ContentBytes || got.Mean() != want.Mean() {
 		t.Errorf("%s %s: got req=%d fail=%d total=%v min=%v max=%v bytes=%d mean=%v, want req=%d fail=%d total=%v min=%v max=%v bytes=%d mean=%v",

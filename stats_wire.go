@@ -11,8 +11,10 @@ import (
 )
 
 // statsWireVersion is the first byte of an encoded Snapshot. Version 2
-// added the schedule statistics (Snapshot.Schedule) after the history.
-const statsWireVersion = 2
+// added the schedule statistics (Snapshot.Schedule) after the history;
+// version 3 the aborted count of each entry (EntryStats.Aborted) after its
+// failures. The decoder also reads version 2 (no aborted counts).
+const statsWireVersion = 3
 
 // Limits of the snapshot decoder, so that a hostile input cannot make it
 // allocate much more than its own size.
@@ -138,6 +140,7 @@ func wireEntry(b []byte, e *EntryStats) ([]byte, error) {
 	b = wireString(b, e.Name)
 	b = binary.AppendVarint(b, e.Requests)
 	b = binary.AppendVarint(b, e.Failures)
+	b = binary.AppendVarint(b, e.Aborted)
 	b = binary.AppendVarint(b, int64(e.TotalTime))
 	b = binary.AppendVarint(b, int64(e.Min))
 	b = binary.AppendVarint(b, int64(e.Max))
@@ -155,8 +158,9 @@ func wireEntry(b []byte, e *EntryStats) ([]byte, error) {
 
 // wireReader reads the encoding; the first error sticks.
 type wireReader struct {
-	b   []byte
-	err error
+	b       []byte
+	err     error
+	version byte // of the encoding being read
 }
 
 func (r *wireReader) fail(format string, args ...any) {
@@ -290,6 +294,9 @@ func (r *wireReader) entry() *EntryStats {
 	e := &EntryStats{Type: r.str("entry type"), Name: r.str("entry name")}
 	e.Requests = r.nonNeg("requests")
 	e.Failures = r.nonNeg("failures")
+	if r.version >= 3 {
+		e.Aborted = r.nonNeg("aborted")
+	}
 	e.TotalTime = time.Duration(r.nonNeg("total time"))
 	e.Min = time.Duration(r.nonNeg("min"))
 	e.Max = time.Duration(r.nonNeg("max"))
@@ -304,8 +311,8 @@ func (r *wireReader) entry() *EntryStats {
 		return nil
 	}
 	switch {
-	case e.Failures > e.Requests:
-		r.fail("entry %q has %d failures for %d requests", e.Name, e.Failures, e.Requests)
+	case e.Failures > e.Requests-e.Aborted:
+		r.fail("entry %q has %d failures and %d aborted for %d requests", e.Name, e.Failures, e.Aborted, e.Requests)
 	case e.Min > e.Max:
 		r.fail("entry %q has min %v above max %v", e.Name, e.Min, e.Max)
 	case e.hist != nil && e.hist.TotalCount() != e.Requests:
@@ -356,10 +363,10 @@ func (s *Snapshot) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return errors.New("failed to decode snapshot: empty")
 	}
-	if data[0] != statsWireVersion {
-		return fmt.Errorf("failed to decode snapshot: version %d, this program reads version %d", data[0], statsWireVersion)
+	if data[0] != statsWireVersion && data[0] != 2 {
+		return fmt.Errorf("failed to decode snapshot: version %d, this program reads versions 2 and %d", data[0], statsWireVersion)
 	}
-	r := &wireReader{b: data[1:]}
+	r := &wireReader{b: data[1:], version: data[0]}
 	var d Snapshot
 	d.Start = r.time()
 	d.Time = r.time()

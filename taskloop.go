@@ -225,9 +225,6 @@ func (cs *compiledSet[U]) pick(r *rand.Rand) int {
 	return i
 }
 
-// errStopped tells the loop that the user must stop.
-var errStopped = errors.New("locust: user stopped")
-
 // loop is the task loop of one user of type U.
 type loop[U any] struct {
 	root  *compiledSet[U]
@@ -268,11 +265,11 @@ func (l *loop[U]) run(u *userRT) {
 
 // runSet runs a set until it is interrupted (it returns nil, after which
 // the parent waits, or errInterruptNow for an immediate reschedule of the
-// parent) or the user must stop (errStopped).
+// parent) or the user must stop (errUserStopped).
 func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 	u := l.rt
 	if !top && u.iterationsExhausted() {
-		return errStopped
+		return errUserStopped
 	}
 	if !top && cs.onStart != nil {
 		if !u.guard(cs.name+".OnStart", func() error { return cs.onStart(l.user, u.ctx) }) {
@@ -289,7 +286,7 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 	seq := 0
 	for {
 		if u.stopping() || u.iterationsExhausted() {
-			return errStopped
+			return errUserStopped
 		}
 		var i int
 		if cs.sequential {
@@ -301,8 +298,8 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 		t := &cs.tasks[i]
 		if t.set != nil {
 			switch l.runSet(t.set, false) {
-			case errStopped:
-				return errStopped
+			case errUserStopped:
+				return errUserStopped
 			case errInterruptNow:
 				// The child set was left with reschedule: pick the
 				// next task at once.
@@ -313,10 +310,10 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 			// In arrival-rate mode each leaf task run is one iteration,
 			// started by an arrival.
 			if u.arr != nil && !u.awaitArrival() {
-				return errStopped
+				return errUserStopped
 			}
 			if !u.takeIteration() {
-				return errStopped
+				return errUserStopped
 			}
 			err := l.runTask(t)
 			u.iterationDone()
@@ -326,7 +323,7 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 			switch {
 			case err == nil:
 			case errors.Is(err, ErrStopUser):
-				return errStopped
+				return errUserStopped
 			case errors.Is(err, errInterruptNow), errors.Is(err, ErrInterrupt):
 				if top {
 					u.exception(t.name, errors.New("Interrupt returned by a task of the class itself: only tasks of a nested TaskSet can interrupt it"), "")
@@ -342,7 +339,7 @@ func (l *loop[U]) runSet(cs *compiledSet[U], top bool) error {
 			}
 		}
 		if !u.wait(cs.wait) {
-			return errStopped
+			return errUserStopped
 		}
 	}
 }

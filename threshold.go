@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,7 +207,7 @@ func ParseThreshold(s string) (Threshold, error) {
 		}
 		th.Value = f
 	case thRate:
-		f, err := ParseRate(val)
+		f, err := parseRate(val)
 		if err != nil {
 			return fail("value: %v", err)
 		}
@@ -415,10 +414,10 @@ func (th Threshold) Check(s *Snapshot) ThresholdResult {
 	el := s.Time.Sub(s.Start).Seconds()
 	if m.kind != thTime {
 		// Requests cut short by the stop itself are not failures of the
-		// target (as for the exit code): ratios and counts leave them out.
-		if n := thAborted(s, th.Entry); n > 0 {
+		// target, nor answered requests: ratios and counts leave them out.
+		if e.Aborted > 0 {
 			c := *e
-			c.Requests, c.Failures = c.Requests-n, c.Failures-n
+			c.Requests -= c.Aborted
 			e = &c
 		}
 	}
@@ -512,22 +511,6 @@ func (th Threshold) holds(k thKind, v float64, d time.Duration) bool {
 		return a == b
 	}
 	return false
-}
-
-// thAborted counts the samples of the rows thSelect picks for entry that
-// were recorded with ErrAborted.
-func thAborted(s *Snapshot, entry string) int64 {
-	exact := entry != "" && slices.ContainsFunc(s.Entries, func(e *EntryStats) bool { return e.Type+" "+e.Name == entry })
-	var n int64
-	for _, f := range s.Failures {
-		if f.Error != ErrAborted.Error() {
-			continue
-		}
-		if entry == "" || exact && f.Type+" "+f.Name == entry || !exact && f.Name == entry {
-			n += f.Occurrences
-		}
-	}
-	return n
 }
 
 // thSelect returns the row a threshold is about: the total for "", the

@@ -80,7 +80,8 @@ type UserEnv struct {
 	ID int64
 	// Host is the base address: Config.Host, else the class's Host.
 	Host string
-	// Rand is the user's own random source, seeded from Config.Seed.
+	// Rand is the user's own random source, seeded from Config.Seed; tasks
+	// reach it with [Rand](ctx) too.
 	Rand *rand.Rand
 	// Users is the number of users the runner was last asked for, which
 	// clients use to size shared connection pools.

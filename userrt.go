@@ -46,11 +46,14 @@ func (u *userRT) signalStop() {
 	u.wake()
 }
 
-// seedRand gives the user its random source, held in u itself.
+// seedRand gives the user its random source, held in u itself, and makes
+// it reachable from the user's context with [Rand]. Call it once, after
+// u.ctx is set and before the user starts.
 func (u *userRT) seedRand(seed, id uint64) {
 	u.pcg.Seed(seed, id)
 	u.randv = *rand.New(&u.pcg)
 	u.rand = &u.randv
+	u.ctx = context.WithValue(u.ctx, randKey{}, u.rand)
 }
 
 // wait sleeps the think time of wt; it reports false if the user was
@@ -128,7 +131,7 @@ func (u *userRT) takeIteration() bool {
 func (u *userRT) iterationDone() {
 	limit := u.r.cfg.Iterations
 	if limit > 0 && u.t.completed.Add(1) == limit {
-		u.t.iterationsReached()
+		u.t.end.request(EndIterations)
 	}
 }
 

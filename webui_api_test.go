@@ -40,7 +40,7 @@ func webuiTestServer(t *testing.T, opts *webui.Options) (*httptest.Server, *Loca
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Stop(context.Background()) })
-	info := webui.Info{Program: "test", Version: "dev", Host: "http://127.0.0.1:1", Users: 1, SpawnRate: 1, Classes: []string{"Alpha", "Beta"}}
+	info := webui.Info{Program: "test", Version: "dev", Host: "http://127.0.0.1:1", Users: 1, SpawnRate: 1, Classes: []string{"Alpha", "Beta"}, ClassPicker: true}
 	if opts == nil {
 		opts = &webui.Options{}
 	}
@@ -215,7 +215,8 @@ func TestWebUIAPI(t *testing.T) {
 	if v.State != "running" && v.State != "spawning" || len(v.Stats) != 2 || v.Stats[0].Name != "<b>work</b>" || v.Stats[1].Name != "Aggregated" {
 		t.Errorf("view %+v", v)
 	}
-	for _, key := range []string{`"response_time_percentile_0.95"`, `"avg_content_length"`, `"current_response_time_percentiles"`, `"fail_ratio"`, `"total_rps"`, `"user_count"`} {
+	for _, key := range []string{`"response_time_percentile_0.95"`, `"avg_content_length"`, `"current_response_time_percentiles"`, `"fail_ratio"`, `"total_rps"`, `"user_count"`,
+		`"safe_name":"\u0026lt;b\u0026gt;work\u0026lt;/b\u0026gt;"`, `"ninetieth_response_time"`, `"ninety_ninth_response_time"`, `"current_response_time_percentile_95"`, `"method":null`} {
 		if !strings.Contains(body, key) {
 			t.Errorf("/stats/requests lacks %s", key)
 		}

@@ -2,8 +2,8 @@ package locust
 
 // The bridge between the runners and package webui, which cannot import
 // this package: webuiBridge adapts a Runner to webui.Controller and turns
-// snapshots into the UI's view types; runWebUI is the non-headless mode
-// of Program.Main; writeHTMLReport writes --html FILE.
+// snapshots into the UI's view types. The web UI mode of Program.Main is
+// in webui_run.go, the --html report in output_html.go.
 
 import (
 	"context"
@@ -11,26 +11,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/golocust/locust/internal/redact"
 	"github.com/golocust/locust/webui"
 )
 
-// WebUIWorkerLister is implemented by runners that have workers (the
+// webuiWorkerLister is implemented by runners that have workers (the
 // master of a distributed test); the web UI's Workers tab and header show
 // what it returns.
-type WebUIWorkerLister interface {
-	WebUIWorkers() []webui.WorkerView
+type webuiWorkerLister interface {
+	webuiWorkers() []webui.WorkerView
 }
 
 // webuiBridge adapts a Runner to webui.Controller: a LocalRunner, or a
@@ -38,7 +33,7 @@ type WebUIWorkerLister interface {
 // Class picking needs a LocalRunner: a master refuses a subset of classes
 // with a clear error (the start form shows no picker in master mode).
 type webuiBridge struct {
-	r     Runner
+	r     sessionRunner
 	local *LocalRunner // r when it is a LocalRunner
 	info  webui.Info
 	log   *slog.Logger
@@ -56,15 +51,13 @@ type webuiBridge struct {
 	once    sync.Once
 }
 
-func newWebUIBridge(r Runner, info webui.Info, log *slog.Logger) *webuiBridge {
+func newWebUIBridge(r sessionRunner, info webui.Info, log *slog.Logger) *webuiBridge {
 	b := &webuiBridge{r: r, info: info, log: log, started: make(chan struct{})}
 	b.local, _ = r.(*LocalRunner)
 	b.runClasses = webuiRunClasses(r)
-	if hr, ok := r.(headlessRunner); ok {
-		cfg := hr.testConfig()
-		b.arrival, b.shape = cfg.Arrival, cfg.Shape
-	}
-	if _, ok := r.(WebUIWorkerLister); ok {
+	cfg := r.testConfig()
+	b.arrival, b.shape = cfg.Arrival, cfg.Shape
+	if _, ok := r.(webuiWorkerLister); ok {
 		b.info.Mode = "master"
 	} else if b.info.Mode == "" {
 		b.info.Mode = "local"
@@ -78,11 +71,6 @@ func (b *webuiBridge) Info() webui.Info { return b.info }
 type webuiHoster interface {
 	webuiHost() string
 	webuiSetHost(host string)
-}
-
-// webuiShaper is a runner that runs load shapes.
-type webuiShaper interface {
-	StartShape(shape LoadShape) error
 }
 
 // webuiRunClasses returns the user classes of r: a local runner's own, a
@@ -147,16 +135,14 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		}
 		h.webuiSetHost(req.Host)
 	}
-	hr, _ := b.r.(headlessRunner)
-	shaper, _ := b.r.(webuiShaper)
 	var err error
 	switch {
-	case !running && hr != nil && b.arrival != nil:
+	case !running && b.arrival != nil:
 		// Arrival-rate mode (--arrival-rate): the schedule, not the
 		// form's user count, drives the test.
-		err = hr.StartArrival(*b.arrival)
-	case b.info.Shape && !running && shaper != nil && b.shape != nil:
-		err = shaper.StartShape(b.shape)
+		err = b.r.StartArrival(*b.arrival)
+	case b.info.Shape && !running && b.shape != nil:
+		err = b.r.StartShape(b.shape)
 	case b.local != nil:
 		if len(req.Classes) == len(b.info.Classes) {
 			req.Classes = nil
@@ -212,13 +198,15 @@ func (b *webuiBridge) Stop() error {
 
 func (b *webuiBridge) ResetStats() { b.r.ResetStats() }
 
-func (b *webuiBridge) View() *webui.View {
-	s := b.r.Snapshot()
+func (b *webuiBridge) View() *webui.View { return b.viewOf(b.r.Snapshot()) }
+
+// viewOf returns the UI's view of the statistics s.
+func (b *webuiBridge) viewOf(s *Snapshot) *webui.View {
 	v := webuiView(s, b.r.State(), b.r.UserCount(), b.r.UserCounts())
 	v.Host = redact.URL(b.host())
 	v.Thresholds = b.verdict(s)
-	if wl, ok := b.r.(WebUIWorkerLister); ok {
-		v.Workers = wl.WebUIWorkers()
+	if wl, ok := b.r.(webuiWorkerLister); ok {
+		v.Workers = wl.webuiWorkers()
 		for _, w := range v.Workers {
 			if w.State != "missing" {
 				v.WorkerCount++ // as Locust, the header counts live workers
@@ -354,9 +342,9 @@ func (b *webuiBridge) WriteJSON(w io.Writer) error {
 	return writeJSON(w, b.r.Snapshot(), b.r.UserCount())
 }
 
-// report returns the HTML report of the current statistics.
-func (b *webuiBridge) report() *webui.Report {
-	return &webui.Report{Info: b.info, View: b.View(), Ratios: b.Ratios(), Generated: time.Now()}
+// report returns the HTML report of the statistics s.
+func (b *webuiBridge) report(s *Snapshot) *webui.Report {
+	return &webui.Report{Info: b.info, View: b.viewOf(s), Ratios: b.Ratios(), Generated: time.Now()}
 }
 
 // webuiMaxRows bounds the rows and failure groups of a view, as Locust's
@@ -456,212 +444,4 @@ func webuiInfo(p *Program, r Runner, o *options) webui.Info {
 	}
 	info.Host = redact.URL(info.Host)
 	return info
-}
-
-// htmlReportPath replaces {u}, {r} and {t} in --html FILE by the users,
-// the spawn rate and the run time in seconds, as Locust.
-func htmlReportPath(o *options) string {
-	return strings.NewReplacer("{u}", strconv.Itoa(o.users),
-		"{r}", strconv.FormatFloat(math.Trunc(o.spawnRate), 'f', 0, 64),
-		"{t}", strconv.FormatInt(int64(o.runTime/time.Second), 10)).Replace(o.html)
-}
-
-// writeHTMLReport writes the report of r to --html FILE (atomically) if
-// the option is set.
-func writeHTMLReport(p *Program, r Runner, o *options, log *slog.Logger) {
-	if o.html == "" {
-		return
-	}
-	b := newWebUIBridge(r, webuiInfo(p, r, o), log)
-	path := htmlReportPath(o)
-	var sb strings.Builder
-	if err := webui.WriteReport(&sb, b.report()); err != nil {
-		log.Error("writing the HTML report", "file", path, "error", err)
-		return
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			log.Error("writing the HTML report", "file", path, "error", err)
-			return
-		}
-	}
-	if err := csvWriteFileAtomicMode(path, []byte(sb.String()), o.fileMode()); err != nil {
-		log.Error("writing the HTML report", "file", path, "error", err)
-		return
-	}
-	log.Info("HTML report written", "file", path)
-}
-
-// webuiAddr returns the listen address of --web-host and --web-port:
-// loopback by default, every interface for "*".
-func webuiAddr(o *options) (string, error) {
-	if o.webPort < 0 || o.webPort > 65535 {
-		return "", fmt.Errorf("%s must be a port from 0 to 65535, got %d", o.optDisplay("web-port"), o.webPort)
-	}
-	host := o.webHost
-	switch host {
-	case "":
-		host = "127.0.0.1"
-	case "*":
-		host = ""
-	}
-	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strconv.Itoa(o.webPort)), nil
-}
-
-// runWebUI is Program.Main without --headless: it serves the web UI of a
-// local runner or of a master (the cluster's view) until an interrupt (or
-// ctx), with --autostart/--autoquit, --csv, --print-stats and --html, and
-// returns the exit code of the last test.
-func runWebUI(ctx context.Context, p *Program, r headlessRunner, o *options, out *consoleOut, log *slog.Logger) int {
-	if o.autoquit >= 0 && !o.autostart {
-		log.Error("--autoquit requires --autostart")
-		return ExitUsage
-	}
-	if _, local := r.(*LocalRunner); !local && o.classPicker {
-		log.Warn("--class-picker is not available in master mode: the workers run every class")
-	}
-	thresholds := r.testConfig().Thresholds
-	addr, err := webuiAddr(o)
-	if err != nil {
-		log.Error(err.Error())
-		return ExitUsage
-	}
-	user, pass := "", ""
-	if o.webAuth != "" {
-		var ok bool
-		if user, pass, ok = strings.Cut(o.webAuth, ":"); !ok || user == "" || pass == "" {
-			log.Error("--web-auth must be USER:PASSWORD with both parts non-empty")
-			return ExitUsage
-		}
-	}
-	bridge := newWebUIBridge(r, webuiInfo(p, r, o), log)
-	srv, err := webui.New(bridge, &webui.Options{Addr: addr, Username: user, Password: pass,
-		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log})
-	if err != nil {
-		log.Error(strings.TrimPrefix(err.Error(), "webui: "))
-		return ExitUsage
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		log.Error("cannot listen for the web UI", "address", addr, "error", err)
-		return ExitError
-	}
-	log.Info("Starting web interface at " + srv.URL(ln.Addr()))
-
-	sigs := p.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
-	srvCtx, stopSrv := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(srvCtx, ln) }()
-	defer func() {
-		stopSrv()
-		<-served
-	}()
-
-	var csv *csvWriter
-	if o.csv != "" {
-		if csv, err = newCSVWriterMode(o.csv, o.csvFullHistory, o.fileMode()); err != nil {
-			log.Error("cannot write CSV files", "prefix", o.csv, "error", err)
-			return ExitError
-		}
-	}
-	if o.autostart {
-		if err := bridge.Start(webui.StartRequest{Users: o.users, SpawnRate: o.spawnRate}); err != nil {
-			log.Error("cannot start the test", "error", err)
-			return ExitError
-		}
-	}
-
-	// ended fires when an autostarted test ends, for --autoquit.
-	var ended <-chan struct{}
-	if o.autostart && o.autoquit >= 0 {
-		ch := make(chan struct{})
-		ended = ch
-		go func() {
-			_ = r.Wait(srvCtx)
-			close(ch)
-		}()
-	}
-	var quit <-chan time.Time
-	table := time.NewTicker(consoleInterval)
-	defer table.Stop()
-	csvTick := time.NewTicker(time.Second)
-	defer csvTick.Stop()
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case sig := <-sigs:
-			log.Info("shutting down (interrupt again to exit at once)", "signal", sig.String())
-			break loop
-		case err := <-served:
-			log.Error("the web UI stopped", "error", err)
-			served <- err
-			break loop
-		case <-ended:
-			ended = nil
-			log.Info("the test ended; quitting", "after", time.Duration(o.autoquit)*time.Second)
-			quit = time.After(time.Duration(o.autoquit) * time.Second)
-		case <-quit:
-			break loop
-		case <-table.C:
-			if o.printStats && r.State() != StateReady {
-				out.periodic(r.Snapshot())
-			}
-		case <-csvTick.C:
-			if csv != nil && r.State() != StateReady {
-				if err := csv.update(r.Snapshot(), r.UserCount()); err != nil {
-					log.Error("writing CSV files", "error", err)
-				}
-			}
-		}
-	}
-
-	stopped := make(chan error, 1)
-	go func() { stopped <- r.Stop(context.Background()) }()
-	select {
-	case <-stopped:
-	case sig := <-sigs:
-		log.Warn("exiting at once", "signal", sig.String())
-	}
-	s := r.Snapshot()
-	if csv != nil {
-		if err := csv.close(s, r.UserCount()); err != nil {
-			log.Error("writing CSV files", "error", err)
-		}
-		if err := writeScheduleCSV(o.csv, s); err != nil {
-			log.Error("writing CSV files", "error", err)
-		}
-	}
-	var verdict *Verdict
-	if len(thresholds) > 0 {
-		v := r.Verdict()
-		verdict = &v
-	}
-	select {
-	case <-bridge.started:
-		writeHTMLReport(p, r, o, log)
-		if o.json {
-			if err := writeJSONVerdict(p.stdout(), s, r.UserCount(), verdict); err != nil {
-				log.Error("writing JSON", "error", err)
-			}
-		}
-		out.summary(s)
-	default:
-		log.Info("no test was run")
-		return ExitOK
-	}
-	code := exitCode(o, s)
-	if verdict != nil {
-		_ = writeVerdictTable(out.w, *verdict)
-		code = openExitCode(*verdict, thresholds, s, code, o.exitCodeOnError)
-	}
-	log.Info("web UI closed", "requests", s.Total.Requests, "failures", s.Total.Failures, "exceptions", len(s.Exceptions), "exit_code", code)
-	return code
 }

@@ -42,8 +42,8 @@ type WorkerOptions struct {
 // WorkerRunner runs users in this process as a master directs: it wraps
 // a [LocalRunner] whose per-class targets come from the master, and ships
 // its statistics to the master as deltas. Create it with
-// [NewWorkerRunner] and call Run. It implements [Runner]; Start and
-// StartShape fail, since the master decides the users.
+// [NewWorkerRunner] and call Run. It implements [Runner]; it has no
+// Start: the master decides the users.
 type WorkerRunner struct {
 	lr *LocalRunner
 	w  *distributed.Worker
@@ -102,7 +102,8 @@ func (r *WorkerRunner) ID() string { return r.id }
 
 // Run connects to the master and serves it until the master says quit
 // (nil), refuses this worker (an error wrapping distributed.ErrRefused)
-// or ctx is done (ctx's error). Users are stopped before it returns.
+// or ctx is done (ctx's error). Users are stopped before it returns. Call
+// it once; the other methods are safe for concurrent use with it.
 func (r *WorkerRunner) Run(ctx context.Context) error {
 	defer close(r.done)
 	err := r.w.Run(ctx)
@@ -118,16 +119,6 @@ func (r *WorkerRunner) Send(ctx context.Context, typ string, data []byte) error 
 
 // Handle registers fn for custom messages of type typ from the master.
 func (r *WorkerRunner) Handle(typ string, fn func(data []byte)) { r.w.Handle(typ, fn) }
-
-// Start fails: a worker's users are set by its master.
-func (r *WorkerRunner) Start(int, float64) error {
-	return errors.New("a worker's users are set by its master")
-}
-
-// StartShape fails: a worker's users are set by its master.
-func (r *WorkerRunner) StartShape(LoadShape) error {
-	return errors.New("a worker's users are set by its master")
-}
 
 // Stop stops the worker's users (the master may start them again).
 func (r *WorkerRunner) Stop(ctx context.Context) error { return r.lr.Stop(ctx) }

@@ -137,6 +137,11 @@ type Target struct {
 	StopTimeout time.Duration
 	// Options are passed to workers as they are.
 	Options map[string]string
+	// Classes, when not empty, lists the classes new users come from, as
+	// Locust's user_classes: users of other classes already running are
+	// not stopped, and shrinking stops the newest users whatever their
+	// class (see dispatch.Extend). Empty: every class, in the weighted mix.
+	Classes []string
 	// MaxRPS is the cluster-wide request-rate ceiling, 0 for none: each
 	// of the N live workers enforces MaxRPS/N, re-split when workers
 	// join or leave.
@@ -217,6 +222,9 @@ func (c *mconn) close() {
 type mtest struct {
 	target     Target
 	current    int
+	goal       int    // users at the end of the ramp (Target.Users, or fewer when only full fixed classes can take them)
+	base       []int  // classes of the users running when the test started or changed, in spawn order
+	listed     []bool // Target.Classes by class index; nil: every class
 	cancel     context.CancelFunc
 	dispatched bool // an arrival test's schedule was sent once
 }
@@ -738,7 +746,7 @@ func (m *Master) dispatchLocked() {
 		m.dispatchArrivalLocked(t, live)
 		return
 	}
-	per := dispatch.Workers(m.classes, len(live), t.current)
+	per := dispatch.Split(t.order(m.classes, t.current), len(m.classes), len(live))
 	for i, w := range live {
 		part := Part{Index: i, Of: len(live)}
 		if slices.Equal(w.target, per[i]) && (t.target.MaxRPS == 0 || w.part == part) {
@@ -758,6 +766,14 @@ func (m *Master) dispatchLocked() {
 		}
 		m.sendLocked(w, msg)
 	}
+}
+
+// order returns the classes of the test's first n users in spawn order.
+func (t *mtest) order(classes []dispatch.Class, n int) []int {
+	if t.listed == nil {
+		return dispatch.Sequence(classes, n)
+	}
+	return dispatch.Extend(classes, t.base, n, t.listed)
 }
 
 // dispatchArrivalLocked sends every live worker whose part changed the
@@ -810,6 +826,18 @@ func (m *Master) Start(t Target) error {
 		}
 	}
 	t.Options = maps.Clone(t.Options)
+	t.Classes = slices.Clone(t.Classes)
+	var listed []bool
+	if len(t.Classes) > 0 {
+		listed = make([]bool, len(m.names))
+		for _, name := range t.Classes {
+			i := slices.Index(m.names, name)
+			if i < 0 {
+				return fmt.Errorf("user class %q is not one of this test's classes %v", name, m.names)
+			}
+			listed[i] = true
+		}
+	}
 	if t.Arrival != nil {
 		a := *t.Arrival
 		a.Stages = slices.Clone(a.Stages)
@@ -830,16 +858,26 @@ func (m *Master) Start(t Target) error {
 	if len(m.liveLocked()) == 0 {
 		return errors.New("no worker is connected: start workers before the test")
 	}
-	current := 0
+	mt := &mtest{target: t, listed: listed, goal: t.Users}
 	if old := m.test; old != nil {
 		if old.target.Arrival != nil || t.Arrival != nil {
 			return errors.New("an arrival-rate test is running, or is asked for while users run: stop the test first")
 		}
 		old.cancel()
-		current = old.current
+		mt.current = old.current
+		mt.base = old.order(m.classes, old.current)
+	}
+	if t.Arrival == nil {
+		// Only full fixed classes left to take users: the ramp ends
+		// where the fixed counts are reached instead of "spawning" users
+		// that never come.
+		if reach := len(mt.order(m.classes, t.Users)); reach < t.Users {
+			m.log.Warn("the user classes that can take new users all have fixed counts: fewer users than asked will run", "users", t.Users, "possible", reach)
+			mt.goal = reach
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	mt := &mtest{target: t, current: current, cancel: cancel}
+	mt.cancel = cancel
 	m.test = mt
 	if t.Arrival != nil {
 		// No ramp: every worker gets its part of the schedule now.
@@ -869,7 +907,7 @@ func (m *Master) ramp(ctx context.Context, t *mtest) {
 			m.mu.Unlock()
 			return
 		}
-		goal := t.target.Users
+		goal := t.goal
 		switch {
 		case t.current < goal:
 			t.current = min(goal, t.current+size)

@@ -156,7 +156,7 @@ type ArrivalSpec struct {
 	// Stages ramp the rate linearly; the schedule ends after the last.
 	Stages []ArrivalStage `json:"stages,omitempty"`
 	// PreAllocated and MaxUsers are the cluster's pool sizes (0: the
-	// defaults); each worker takes its SplitCount share.
+	// defaults); each worker takes its share (divided as evenly as integers allow).
 	PreAllocated int `json:"pre_allocated,omitempty"`
 	MaxUsers     int `json:"max_users,omitempty"`
 	// Start is when arrival 0 is due, Unix nanoseconds of the master's

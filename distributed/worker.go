@@ -649,6 +649,14 @@ func (w *Worker) control(ctx context.Context) {
 				continue
 			}
 			fn(v.Data)
+		case *leave:
+			w.log.Info("leaving the master", "reason", v.reason)
+			w.cfg.Load.Stop()
+			_ = w.report(ctx, true)
+			_ = w.send(&Quit{Reason: v.reason})
+			close(w.quit) // ends the connection and Run
+			close(v.done)
+			return
 		case *lostMaster:
 			w.log.Warn("lost the master: stopping the load", "silent_for", v.silent.Round(time.Millisecond), "timeout", w.cfg.LostMasterTimeout)
 			w.cfg.Load.Stop()

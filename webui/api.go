@@ -73,9 +73,9 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, ae.status, errorBody{Field: ae.field, Message: ae.message})
 }
 
-// swarmFields are the fields POST /swarm knows. Locust's "profile" and an
-// empty "shape_class" are accepted and ignored, so that Locust scripts
-// work unchanged.
+// swarmFields are the fields POST /swarm knows, besides the program's own
+// options. Locust's "profile" and "shape_class" are accepted, so that
+// Locust scripts work unchanged.
 var swarmFields = []string{"user_count", "spawn_rate", "host", "run_time", "user_classes", "profile", "shape_class"}
 
 // parseSwarm reads and validates the form or JSON body of POST /swarm.
@@ -85,22 +85,26 @@ func (s *Server) parseSwarm(r *http.Request) (StartRequest, error) {
 	if err != nil {
 		return req, err
 	}
+	info := s.ctrl.Info()
 	var unknown []string
 	for k := range vals {
-		if !slices.Contains(swarmFields, k) {
+		if !slices.Contains(swarmFields, k) && optionInfo(info, k) == nil {
 			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return req, badField(unknown[0], "unknown field %q: allowed fields are %s", unknown[0], strings.Join(swarmFields[:5], ", "))
+		allowed := slices.Clone(swarmFields[:5])
+		for _, o := range info.Options {
+			allowed = append(allowed, o.Name)
+		}
+		return req, badField(unknown[0], "unknown field %q: allowed fields are %s", truncate(unknown[0], 100), strings.Join(allowed, ", "))
 	}
 	for _, k := range []string{"user_count", "spawn_rate", "host", "run_time", "profile", "shape_class"} {
 		if len(vals[k]) > 1 {
 			return req, badField(k, "%s is given %d times: allowed once", k, len(vals[k]))
 		}
 	}
-	info := s.ctrl.Info()
 	one := func(k string) (string, bool) {
 		v, ok := vals[k]
 		if !ok || len(v) == 0 {
@@ -151,9 +155,11 @@ func (s *Server) parseSwarm(r *http.Request) (StartRequest, error) {
 		}
 		req.RunTime = d
 	}
+	// As Locust, the class list counts only with the class picker on;
+	// otherwise it is ignored.
 	for _, c := range vals["user_classes"] {
 		c = strings.TrimSpace(c)
-		if c == "" {
+		if c == "" || !info.ClassPicker {
 			continue
 		}
 		if !slices.Contains(info.Classes, c) {
@@ -163,10 +169,70 @@ func (s *Server) parseSwarm(r *http.Request) (StartRequest, error) {
 			req.Classes = append(req.Classes, c)
 		}
 	}
-	if sc, _ := one("shape_class"); sc != "" {
-		return req, badField("shape_class", "shape_class %q: picking a load shape in the web UI is not supported; leave it empty", truncate(sc, 100))
+	// Locust's shape picker sends "Default" for no shape; without the
+	// picker Locust ignores the field.
+	if sc, _ := one("shape_class"); sc != "" && sc != "Default" && info.ClassPicker {
+		return req, badField("shape_class", "shape_class %q: picking a load shape in the web UI is not supported; leave it empty or Default", truncate(sc, 100))
+	}
+	for _, o := range info.Options {
+		v, ok := vals[o.Name]
+		if !ok {
+			continue
+		}
+		if len(v) > 1 {
+			return req, badField(o.Name, "%s is given %d times: allowed once", o.Name, len(v))
+		}
+		val, err := checkOption(o, strings.TrimSpace(v[0]))
+		if err != nil {
+			return req, err
+		}
+		if req.Options == nil {
+			req.Options = map[string]string{}
+		}
+		req.Options[o.Name] = val
 	}
 	return req, nil
+}
+
+func optionInfo(info Info, name string) *OptionInfo {
+	for i := range info.Options {
+		if info.Options[i].Name == name {
+			return &info.Options[i]
+		}
+	}
+	return nil
+}
+
+// checkOption validates a value of a program option against its kind and
+// returns it normalised (a check box's value as "true" or "false").
+func checkOption(o OptionInfo, v string) (string, error) {
+	if len(v) > maxHostLen {
+		return "", badField(o.Name, "%s is too long: allowed up to %d bytes", o.Name, maxHostLen)
+	}
+	switch o.Kind {
+	case OptionNumber:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return "", badField(o.Name, "%s must be a number, got %q", o.Name, truncate(v, 100))
+		}
+	case OptionCheckbox:
+		switch strings.ToLower(v) {
+		case "on", "true", "1":
+			return "true", nil
+		case "", "off", "false", "0":
+			return "false", nil
+		}
+		return "", badField(o.Name, "%s must be true or false, got %q", o.Name, truncate(v, 100))
+	case OptionChoice:
+		if !slices.Contains(o.Choices, v) {
+			return "", badField(o.Name, "%s must be one of %s, got %q", o.Name, strings.Join(o.Choices, ", "), truncate(v, 100))
+		}
+	default:
+		if !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
+			return "", badField(o.Name, "%s contains control characters or is not UTF-8", o.Name)
+		}
+	}
+	return v, nil
 }
 
 // readSwarmBody returns the fields of a form (urlencoded or multipart),
@@ -291,7 +357,7 @@ type swarmAnswer struct {
 	Success     bool     `json:"success"`
 	Message     string   `json:"message"`
 	Host        string   `json:"host"`
-	RunTime     string   `json:"run_time,omitempty"`
+	RunTime     int64    `json:"run_time,omitempty"` // seconds, as Locust
 	UserClasses []string `json:"user_classes,omitempty"`
 }
 
@@ -307,10 +373,8 @@ func (s *Server) handleSwarm(w http.ResponseWriter, r *http.Request) {
 	}
 	s.forgetView()
 	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", redact.URL(req.Host), "run_time", req.RunTime)
-	a := swarmAnswer{Success: true, Message: "Swarming started", Host: s.ctrl.View().Host, UserClasses: req.Classes}
-	if req.RunTime > 0 {
-		a.RunTime = req.RunTime.String()
-	}
+	a := swarmAnswer{Success: true, Message: "Swarming started", Host: s.ctrl.View().Host, UserClasses: req.Classes,
+		RunTime: int64(req.RunTime / time.Second)}
 	writeJSON(w, http.StatusOK, a)
 }
 
@@ -356,7 +420,7 @@ func (s *Server) handleRequests(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.currentView())
+	writeJSON(w, http.StatusOK, newRequestsBody(s.currentView()))
 }
 
 func (s *Server) handleExceptions(w http.ResponseWriter, r *http.Request) {
@@ -364,12 +428,7 @@ func (s *Server) handleExceptions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	v := s.currentView()
-	ex := v.Exceptions
-	if ex == nil {
-		ex = []ExceptionView{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"exceptions": ex})
+	writeJSON(w, http.StatusOK, map[string]any{"exceptions": newExceptionRows(s.currentView().Exceptions)})
 }
 
 func (s *Server) handleTasks(w http.ResponseWriter, r *http.Request) {

@@ -65,6 +65,35 @@ type Info struct {
 	// Shape is true when a load shape drives the user count: the form
 	// then asks for no users and spawn rate.
 	Shape bool `json:"shape"`
+	// Options are the program's own options (Locust's custom arguments),
+	// shown in the start form and accepted by POST /swarm.
+	Options []OptionInfo `json:"options,omitempty"`
+}
+
+// The kinds of an [OptionInfo], which decide its form field.
+const (
+	OptionText     = "text"     // a text box
+	OptionNumber   = "number"   // a number box; the value parses as a float
+	OptionCheckbox = "checkbox" // a check box; the value is "true" or "false"
+	OptionChoice   = "choice"   // a drop-down of Choices
+)
+
+// OptionInfo describes one of the program's own options to the start
+// form.
+type OptionInfo struct {
+	// Name is the option's name without dashes, also its POST /swarm
+	// field.
+	Name string `json:"name"`
+	// Kind is OptionText, OptionNumber, OptionCheckbox or OptionChoice.
+	Kind string `json:"kind"`
+	// Choices are the allowed values of an OptionChoice.
+	Choices []string `json:"choices,omitempty"`
+	// Secret masks the field; its Value is never sent to the browser.
+	Secret bool `json:"secret,omitempty"`
+	// Value is the current value ("" for a secret).
+	Value string `json:"value"`
+	// Help is the option's usage text.
+	Help string `json:"help,omitempty"`
 }
 
 // StartRequest is a validated POST /swarm.
@@ -78,7 +107,11 @@ type StartRequest struct {
 	// RunTime stops the test that long after it starts; 0 = no limit.
 	RunTime time.Duration
 	// Classes restricts the test to these user classes; empty means all.
+	// Only set when Info.ClassPicker is on.
 	Classes []string
+	// Options are new values of the program's own options (Info.Options)
+	// by name, validated against their kind.
+	Options map[string]string
 }
 
 // View is the state and the statistics of a test at one moment. Its JSON

@@ -52,6 +52,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /tasks", s.handleTasks)
 	mux.HandleFunc("GET /stats/report", s.handleReport)
 	mux.HandleFunc("GET /ws", s.handleLive)
+	mux.HandleFunc("GET "+metricsPath, s.handleMetrics)
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	return s.guard(mux)
 }
 
@@ -59,9 +62,10 @@ func (s *Server) routes() http.Handler {
 // Locust's; they get the same cross-origin checks as POSTs.
 var stateChanging = map[string]bool{"/stop": true, "/stats/reset": true}
 
-// publicPaths need no login: the login page and the static assets it uses.
+// publicPath reports the paths that need no login: the login page, the
+// static assets it uses, and the health endpoints.
 func publicPath(p string) bool {
-	return p == "/login" || p == "/favicon.ico" || strings.HasPrefix(p, "/assets/")
+	return p == "/login" || p == "/favicon.ico" || strings.HasPrefix(p, "/assets/") || healthPath(p)
 }
 
 // guard wraps h in the security checks, in this order: security headers;
@@ -99,7 +103,7 @@ func (s *Server) guard(h http.Handler) http.Handler {
 				return
 			}
 		}
-		if s.auth != nil && !publicPath(r.URL.Path) && !s.auth.authorized(r) {
+		if s.auth != nil && !publicPath(r.URL.Path) && !s.metricsBearer(r) && !s.auth.authorized(r) {
 			s.unauthorized(w, r)
 			return
 		}

@@ -41,6 +41,12 @@ type Options struct {
 	AuthFailureDelay time.Duration
 	// SessionTTL is how long a login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
+	// Metrics, when set, is served at GET /metrics (Prometheus), behind
+	// the same credentials as every page.
+	Metrics http.Handler
+	// MetricsToken, when set, is a read-only bearer token for scrapers:
+	// "Authorization: Bearer TOKEN" opens GET /metrics and nothing else.
+	MetricsToken string
 }
 
 // Server serves the web UI and the JSON API of one [Controller]. Create it

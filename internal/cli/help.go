@@ -73,8 +73,14 @@ func (s *Set) PrintHelp(w io.Writer) {
 			f := s.fs.Lookup(o.long)
 			if !isBool(f.Value) && o.metavar != "" {
 				inv += " " + o.metavar
+				if isList(f.Value) {
+					inv += " [" + o.metavar + " ...]"
+				}
 			}
 			usage := o.usage
+			if isList(f.Value) {
+				usage += " Takes a list: several values, comma- or space-separated, and repeated options add up."
+			}
 			if !isZeroDefault(f.DefValue) {
 				usage += fmt.Sprintf(" (default: %s)", f.DefValue)
 			}
@@ -87,9 +93,9 @@ func (s *Set) PrintHelp(w io.Writer) {
 		var note string
 		switch {
 		case s.defConf != "" && s.config != "":
-			note = fmt.Sprintf("Options are read, each overriding the one before, from %s in the working directory, from the file given by --%s, from environment variables and from the command line. ", s.defConf, s.config)
+			note = fmt.Sprintf("Options are read, each overriding the one before (the values of list options add up instead), from %s in the working directory, from the file given by --%s, from environment variables and from the command line. ", s.defConf, s.config)
 		default:
-			note = "Options are read from environment variables, overridden by the command line. "
+			note = "Options are read from environment variables, overridden by the command line (the values of list options add up instead). "
 		}
 		if s.defConf != "" {
 			note += "A config file has \"key = value\" lines where key is the long option name without the dashes (" + nbsp("spawn-rate = 10") + ", " + nbsp("headless = true") + ", " + nbsp("tags = [a, b]") + "). "

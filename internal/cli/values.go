@@ -6,17 +6,18 @@ import (
 	"time"
 )
 
-// StringsVar returns a list value stored in *p. Each time it is set (once
-// per source: config file, environment, command line) the list is
-// replaced by the items of the new value, separated by commas or spaces,
-// optionally in brackets: "a,b", "a b", "[a, b]". On the command line a
-// list option takes every following argument up to the next option
-// ("-T a b").
+// StringsVar returns a list value stored in *p. Each time it is set the
+// items of the new value, separated by commas or spaces, optionally in
+// brackets ("a,b", "a b", "[a, b]"), are added to the list: repeating the
+// option ("-E slow -E buy") and giving it in several sources (config
+// files, environment, command line) add up, and never silently keep only
+// the last value. On the command line a list option takes every following
+// argument up to the next option ("-T a b").
 func StringsVar(p *[]string) flag.Value { return (*stringsValue)(p) }
 
 type stringsValue []string
 
-func (v *stringsValue) Set(s string) error { *v = splitList(s); return nil }
+func (v *stringsValue) Set(s string) error { *v = append(*v, splitList(s)...); return nil }
 func (v *stringsValue) String() string {
 	if v == nil {
 		return ""

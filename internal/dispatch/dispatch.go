@@ -6,6 +6,7 @@ package dispatch
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -20,53 +21,177 @@ type Class struct {
 }
 
 // Sequence returns the class index of each of the first n users, in spawn
-// order. Fixed classes come first, round-robin among them until each has
-// its fixed count (when their sum exceeds n they share the n users); then
-// weighted classes follow a smooth weighted round-robin, so that weights
-// 5:1 give A A A B A A rather than five As in a row. Ties go to the lower
-// index, so callers should sort classes by name for a stable order.
+// order. Fixed classes come first until each has its fixed count, in a
+// smooth weighted round-robin by fixed count, so that when their sum
+// exceeds n they share the n users in proportion to their fixed counts
+// as Locust does (fixed 2 and 5 with 5 users give 1 and 4); then weighted
+// classes follow a smooth weighted round-robin, so that weights 5:1 give
+// A A A B A A rather than five As in a row. Ties go to the lower index,
+// so callers should sort classes by name for a stable order.
 //
 // When every class is fixed the sequence stops at the sum of the fixed
 // counts and may be shorter than n.
-//
-// Sequence allocates n ints: runners use [Counts], [NewAdder] and
-// [Workers], whose memory does not grow with n, and [Iter] for the
-// sequence itself.
 func Sequence(classes []Class, n int) []int {
-	if n <= 0 {
-		return nil
+	return Extend(classes, nil, n, nil)
+}
+
+// Extend returns the spawn order of n users that keeps the users already
+// running, whose classes are order in spawn order: Locust's user_classes.
+// When n <= len(order) it is order[:n] (the newest users stop first).
+// Otherwise it is order followed by new users from the listed classes
+// only (listed[i] true; listed nil: every class): first users of listed
+// fixed classes that have fewer users in order than their fixed count,
+// then listed weighted classes, both as in [Sequence]. Users of classes
+// that are not listed are never stopped to make room. When no listed
+// class can take more users (every listed class is fixed and full) the
+// result is shorter than n. order is not changed.
+func Extend(classes []Class, order []int, n int, listed []bool) []int {
+	if n <= len(order) {
+		return slices.Clone(order[:max(0, n)])
 	}
-	var seq []int
-	it := NewIter(classes)
-	for len(seq) < n {
-		c := it.Next()
-		if c < 0 {
-			break
+	seq := make([]int, len(order), n)
+	copy(seq, order)
+	in := func(i int) bool { return listed == nil || (i < len(listed) && listed[i]) }
+	// Fixed classes: smooth weighted round-robin by fixed count, skipping
+	// classes that have theirs. Without users already running this gives
+	// every class exactly its fixed count over one round of sum(fixed).
+	left := make([]int, len(classes))
+	fixed := make([]Class, len(classes))
+	for i, c := range classes {
+		if c.Fixed > 0 && in(i) {
+			left[i] = c.Fixed
+			fixed[i] = Class{Weight: c.Fixed}
 		}
-		seq = append(seq, c)
+	}
+	for _, c := range order {
+		if c >= 0 && c < len(left) && left[c] > 0 {
+			left[c]--
+		}
+	}
+	var rr roundRobin
+	for len(seq) < n && sum(left) > 0 {
+		c := rr.next(fixed)
+		if left[c] > 0 {
+			left[c]--
+			seq = append(seq, c)
+		}
+	}
+	// Weighted classes, smooth weighted round-robin.
+	weighted := make([]Class, len(classes))
+	some := false
+	for i, c := range classes {
+		if c.Fixed <= 0 && c.Weight > 0 && in(i) {
+			weighted[i] = Class{Weight: c.Weight}
+			some = true
+		}
+	}
+	if !some {
+		return seq
+	}
+	var wr roundRobin
+	for len(seq) < n {
+		seq = append(seq, wr.next(weighted))
 	}
 	return seq
+}
+
+// roundRobin is a smooth weighted round-robin (as nginx's upstream
+// balancer and Locust's dispatcher): every step each class gains its
+// weight, the richest is picked (the lower index on ties) and pays the
+// total. Classes of weight <= 0 are never picked; at least one must have
+// a positive weight.
+type roundRobin struct{ current []int }
+
+func (r *roundRobin) next(classes []Class) int {
+	if r.current == nil {
+		r.current = make([]int, len(classes))
+	}
+	best, total := -1, 0
+	for i, c := range classes {
+		if c.Weight <= 0 {
+			continue
+		}
+		total += c.Weight
+		r.current[i] += c.Weight
+		if best < 0 || r.current[i] > r.current[best] {
+			best = i
+		}
+	}
+	r.current[best] -= total
+	return best
+}
+
+func sum(s []int) int {
+	t := 0
+	for _, v := range s {
+		t += v
+	}
+	return t
+}
+
+// CountsOf returns the number of users per class in order, for k classes.
+func CountsOf(order []int, k int) []int {
+	counts := make([]int, k)
+	for _, c := range order {
+		if c >= 0 && c < k {
+			counts[c]++
+		}
+	}
+	return counts
+}
+
+// Counts returns the number of users per class among the first n users
+// of Sequence(classes, n), in memory independent of n and in time
+// proportional to the fixed users among them plus the sum of the weights
+// (the weighted round-robin repeats itself every sum of the weights).
+func Counts(classes []Class, n int) []int {
+	counts := make([]int, len(classes))
+	if n <= 0 {
+		return counts
+	}
+	it := NewIter(classes)
+	nf := min(n, it.fixed)
+	for range nf {
+		counts[it.Next()]++
+	}
+	m := n - nf
+	if m == 0 || it.total == 0 {
+		return counts
+	}
+	k := m / it.total
+	for i, c := range classes {
+		if c.Fixed <= 0 && c.Weight > 0 {
+			counts[i] += k * c.Weight
+		}
+	}
+	for range m % it.total {
+		counts[it.Next()]++
+	}
+	return counts
 }
 
 // Iter walks the sequence of [Sequence] one user at a time, in memory
 // proportional to the number of classes. It is not safe for concurrent
 // use.
 type Iter struct {
-	classes []Class
-	left    []int // fixed users still to come, per class
-	fixed   int   // sum of left
-	current []int // smooth weighted round-robin state
-	total   int   // sum of the weights of weighted classes
-	rr      int   // next class in the fixed round-robin
+	left     []int   // fixed users still to come, per class
+	fixed    int     // sum of left
+	fixedW   []Class // fixed classes weighted by their count
+	weighted []Class
+	total    int // sum of the weights of weighted classes
+	frr, wrr roundRobin
 }
 
 // NewIter returns an iterator at the sequence's first user.
 func NewIter(classes []Class) *Iter {
-	it := &Iter{classes: classes, left: make([]int, len(classes)), current: make([]int, len(classes))}
+	it := &Iter{left: make([]int, len(classes)), fixedW: make([]Class, len(classes)), weighted: make([]Class, len(classes))}
 	for i, c := range classes {
-		it.left[i] = max(0, c.Fixed)
-		it.fixed += it.left[i]
-		if c.Fixed <= 0 && c.Weight > 0 {
+		if c.Fixed > 0 {
+			it.left[i] = c.Fixed
+			it.fixed += c.Fixed
+			it.fixedW[i] = Class{Weight: c.Fixed}
+		} else if c.Weight > 0 {
+			it.weighted[i] = Class{Weight: c.Weight}
 			it.total += c.Weight
 		}
 	}
@@ -76,100 +201,18 @@ func NewIter(classes []Class) *Iter {
 // Next returns the class of the next user, or -1 when the sequence has
 // ended (every class is fixed and their counts are used up).
 func (it *Iter) Next() int {
-	if it.fixed > 0 {
-		for {
-			i := it.rr
-			it.rr = (it.rr + 1) % len(it.classes)
-			if it.left[i] > 0 {
-				it.left[i]--
-				it.fixed--
-				if it.fixed == 0 {
-					it.rr = 0
-				}
-				return i
-			}
+	for it.fixed > 0 {
+		c := it.frr.next(it.fixedW)
+		if it.left[c] > 0 {
+			it.left[c]--
+			it.fixed--
+			return c
 		}
 	}
 	if it.total == 0 {
 		return -1
 	}
-	// Smooth weighted round-robin (as nginx's upstream balancer): every
-	// step each class gains its weight, the richest is picked and pays
-	// the total. After total steps every class was picked weight times
-	// and the state is back to zero: the sequence is periodic.
-	best := -1
-	for i, c := range it.classes {
-		if c.Fixed > 0 || c.Weight <= 0 {
-			continue
-		}
-		it.current[i] += c.Weight
-		if best < 0 || it.current[i] > it.current[best] {
-			best = i
-		}
-	}
-	it.current[best] -= it.total
-	return best
-}
-
-// Counts returns the number of users per class among the first n users
-// of Sequence(classes, n), in time and memory independent of n (beyond
-// the sum of the weights).
-func Counts(classes []Class, n int) []int {
-	counts := make([]int, len(classes))
-	if n <= 0 {
-		return counts
-	}
-	// Fixed classes: after L full rounds of the round-robin each has
-	// min(fixed, L); the largest L that fits, then one more each, in
-	// index order, for what is left.
-	ft := FixedTotal(classes)
-	nf := min(n, ft)
-	if nf > 0 {
-		lo, hi := 0, 0
-		for _, c := range classes {
-			hi = max(hi, c.Fixed)
-		}
-		fill := func(l int) int {
-			s := 0
-			for _, c := range classes {
-				s += min(max(0, c.Fixed), l)
-			}
-			return s
-		}
-		for lo < hi { // largest l with fill(l) <= nf
-			mid := lo + (hi-lo+1)/2
-			if fill(mid) <= nf {
-				lo = mid
-			} else {
-				hi = mid - 1
-			}
-		}
-		rest := nf - fill(lo)
-		for i, c := range classes {
-			counts[i] = min(max(0, c.Fixed), lo)
-			if rest > 0 && c.Fixed > lo {
-				counts[i]++
-				rest--
-			}
-		}
-	}
-	// Weighted classes: full periods of the round-robin, then the rest.
-	m := n - nf
-	it := NewIter(classes)
-	if m <= 0 || it.total == 0 {
-		return counts
-	}
-	k := m / it.total
-	for i, c := range classes {
-		if c.Fixed <= 0 && c.Weight > 0 {
-			counts[i] += k * c.Weight
-		}
-	}
-	it.fixed = 0
-	for range m % it.total {
-		counts[it.Next()]++
-	}
-	return counts
+	return it.wrr.next(it.weighted)
 }
 
 // FixedTotal returns the sum of the fixed counts.
@@ -212,7 +255,8 @@ type Adder struct {
 // NewAdder returns the additions from current counts to the first n
 // users of the sequence. current is copied.
 func NewAdder(classes []Class, n int, current []int) *Adder {
-	a := &Adder{it: NewIter(classes), n: n, seen: make([]int, len(classes)), current: append([]int(nil), current...)}
+	a := &Adder{it: NewIter(classes), n: n, seen: make([]int, len(classes)), current: make([]int, len(classes))}
+	copy(a.current, current)
 	a.advance()
 	return a
 }

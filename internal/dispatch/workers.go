@@ -43,10 +43,6 @@ func OrderWorkers(ids []string) []string {
 // them: a ramp never moves a running user. Fixed counts are honoured
 // across the whole cluster, and every worker's total differs from any
 // other's by at most one. Without workers it returns nil.
-//
-// Its memory does not grow with n, and its time grows with n only up to
-// the fixed users plus twice the period of the weighted part (the least
-// common multiple of the sum of the weights and the worker count).
 func Workers(classes []Class, workers int, n int) [][]int {
 	if workers <= 0 {
 		return nil
@@ -58,8 +54,11 @@ func Workers(classes []Class, workers int, n int) [][]int {
 	if n <= 0 {
 		return out
 	}
+	// Memory does not grow with n; time grows with n only up to the
+	// fixed users plus two periods of the weighted part (the least
+	// common multiple of the sum of the weights and the worker count).
 	it := NewIter(classes)
-	nf := min(n, FixedTotal(classes))
+	nf := min(n, it.fixed)
 	for i := range nf {
 		out[i%workers][it.Next()]++
 	}
@@ -69,8 +68,7 @@ func Workers(classes []Class, workers int, n int) [][]int {
 	}
 	// From here the weighted round-robin repeats every it.total users
 	// and the workers every len(workers): together every period users.
-	period := lcm(it.total, workers)
-	if period > 0 && rest >= 2*period {
+	if period := lcm(it.total, workers); period > 0 && rest >= 2*period {
 		one := make([][]int, workers)
 		for w := range one {
 			one[w] = make([]int, len(classes))
@@ -84,8 +82,7 @@ func Workers(classes []Class, workers int, n int) [][]int {
 				out[w][c] += k * one[w][c]
 			}
 		}
-		// The iterator is back at the period's start.
-		for j := range rest % period {
+		for j := range rest % period { // the iterator is back at the period's start
 			out[(nf+j)%workers][it.Next()]++
 		}
 		return out
@@ -96,8 +93,8 @@ func Workers(classes []Class, workers int, n int) [][]int {
 	return out
 }
 
-// lcm returns the least common multiple of a, b > 0, or 0 if it
-// overflows an int32 (callers then walk the sequence).
+// lcm returns the least common multiple of a, b > 0, or 0 if it is
+// beyond 2^31 (callers then walk the sequence).
 func lcm(a, b int) int {
 	x, y := a, b
 	for y != 0 {
@@ -108,4 +105,24 @@ func lcm(a, b int) int {
 		return 0
 	}
 	return l
+}
+
+// Split deals users, given by class in spawn order (as from [Sequence] or
+// [Extend]), round-robin to workers in assignment order: user i goes to
+// worker i mod workers. It returns, per worker, the user count of each
+// of the k classes. Without workers it returns nil.
+func Split(order []int, k int, workers int) [][]int {
+	if workers <= 0 {
+		return nil
+	}
+	out := make([][]int, workers)
+	for w := range out {
+		out[w] = make([]int, k)
+	}
+	for i, c := range order {
+		if c >= 0 && c < k {
+			out[i%workers][c]++
+		}
+	}
+	return out
 }

@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-// The -update flag rewrites the golden files of the output tests:
+// The -update flag (or UPDATE_GOLDEN=1 in the environment) rewrites the
+// golden files of the package's tests:
 //
-//	go test -run 'Output' -update
+//	go test -run 'Output|Options' -update
 //
 // It is registered in init (after every package-level variable) and only
 // if no other test file registered a flag of that name, so that golden
@@ -25,7 +26,10 @@ func init() {
 	}
 }
 
-func outputUpdating() bool {
+func goldenUpdating() bool {
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		return true
+	}
 	f := flag.Lookup("update")
 	if f == nil {
 		return false
@@ -38,12 +42,12 @@ func outputUpdating() bool {
 	return b
 }
 
-// outputGolden compares got with testdata/name, or rewrites the file with
-// -update.
-func outputGolden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name, or rewrites the file with
+// -update. It is the package's one golden-file helper.
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if outputUpdating() {
+	if goldenUpdating() {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,270 @@
+package locust
+
+// A real Prometheus server (Debian's prometheus package) scrapes a
+// running test on loopback: its PromQL answers must equal the final
+// statistics. The test skips when prometheus is not installed, unless
+// LOCUST_REQUIRE_PROMETHEUS=1 (CI).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/golocust/locust/internal/metrics"
+)
+
+// promServer is a prometheus process scraping one target.
+type promServer struct {
+	url string
+}
+
+// promBinary returns the path of prometheus, or skips the test.
+func promBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		if os.Getenv("LOCUST_REQUIRE_PROMETHEUS") == "1" {
+			t.Fatal("prometheus is not installed and LOCUST_REQUIRE_PROMETHEUS=1: apt-get install prometheus")
+		}
+		t.Skip("prometheus is not installed (apt-get install prometheus); set LOCUST_REQUIRE_PROMETHEUS=1 to fail instead")
+	}
+	return bin
+}
+
+// startPrometheus starts prometheus scraping target (host:port) every
+// 500 ms, with native histograms if native, and waits until it is ready.
+func startPrometheus(t *testing.T, bin, target string, native bool) *promServer {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 500ms\n  scrape_timeout: 400ms\nscrape_configs:\n  - job_name: golocust\n    static_configs:\n      - targets: [%q]\n", target)
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	args := []string{"--config.file=" + filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--log.level=warn"}
+	if native {
+		args = append(args, "--enable-feature=native-histograms")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("prometheus log (native=%v):\n%s", native, b)
+		}
+	})
+	p := &promServer{url: "http://" + addr}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(p.url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prometheus did not become ready at %s: %v", p.url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// promSample is one element of an instant query's result.
+type promSample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+func (s promSample) float(t *testing.T) float64 {
+	t.Helper()
+	str, _ := s.Value[1].(string)
+	v, err := strconv.ParseFloat(str, 64)
+	if err != nil {
+		t.Fatalf("sample value %v: %v", s.Value, err)
+	}
+	return v
+}
+
+// query runs an instant PromQL query; it fails the test on an error of
+// Prometheus (a bad query, a metric of the wrong type).
+func (p *promServer) query(t *testing.T, q string) []promSample {
+	t.Helper()
+	resp, err := http.Get(p.url + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Status    string `json:"status"`
+		Error     string `json:"error"`
+		ErrorType string `json:"errorType"`
+		Data      struct {
+			ResultType string       `json:"resultType"`
+			Result     []promSample `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("query %q: %v: %s", q, err, body)
+	}
+	if r.Status != "success" {
+		t.Fatalf("query %q: %s: %s", q, r.ErrorType, r.Error)
+	}
+	return r.Data.Result
+}
+
+// scalar runs a query that must return one sample and returns its value.
+func (p *promServer) scalar(t *testing.T, q string) float64 {
+	t.Helper()
+	res := p.query(t, q)
+	if len(res) != 1 {
+		t.Fatalf("query %q returned %d samples, want 1: %+v", q, len(res), res)
+	}
+	return res[0].float(t)
+}
+
+// waitFor polls q until it returns want or the deadline passes.
+func (p *promServer) waitFor(t *testing.T, q string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var got []promSample
+	for time.Now().Before(deadline) {
+		got = p.query(t, q)
+		if len(got) == 1 && got[0].float(t) == want {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("query %q: got %+v, want %v", q, got, want)
+}
+
+// TestMetricsPrometheus runs a test scraped by two real Prometheus
+// servers, one with native histograms and one reading the classic
+// buckets, and checks their answers against the final statistics.
+func TestMetricsPrometheus(t *testing.T) {
+	bin := promBinary(t)
+	target, hits := metricsTarget(t)
+	log := slog.New(slog.DiscardHandler)
+	r, err := NewLocalRunner(Config{Classes: []UserClass{metricsTestClass()}, Host: target.URL, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := newMetricsExporter(r, map[string]string{"mode": "local", "run_id": "prom-test"}, 100, log)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: metricsGuard(metrics.Handler(exp.coll), "", true), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	native := startPrometheus(t, bin, ln.Addr().String(), true)
+	classic := startPrometheus(t, bin, ln.Addr().String(), false)
+
+	// Load for a few scrapes, reset the statistics half way (counters
+	// must carry on), stop, then let both servers scrape the final state.
+	if err := r.Start(4, 100); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	r.ResetStats()
+	time.Sleep(1500 * time.Millisecond)
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lt := r.stats.lifetime()
+	var total int64
+	for _, e := range lt.Entries {
+		total += e.Requests
+	}
+	if total != hits() || total == 0 {
+		t.Fatalf("lifetime statistics count %d requests, the target saw %d", total, hits())
+	}
+
+	for _, p := range []*promServer{native, classic} {
+		p.waitFor(t, "sum(locust_requests_total)", float64(total))
+		p.waitFor(t, "locust_stats_resets_total", 2) // the test's start and ResetStats
+		for _, e := range lt.Entries {
+			sel := fmt.Sprintf(`{type=%q,name=%q}`, e.Type, e.Name)
+			if got := p.scalar(t, "locust_requests_total"+sel); got != float64(e.Requests) {
+				t.Errorf("%s requests: prometheus %v, statistics %d", sel, got, e.Requests)
+			}
+			if got := p.scalar(t, "locust_response_content_bytes_total"+sel); got != float64(e.ContentBytes) {
+				t.Errorf("%s content bytes: prometheus %v, statistics %d", sel, got, e.ContentBytes)
+			}
+		}
+		if got := p.scalar(t, `locust_test_state{state="stopped"}`); got != 1 {
+			t.Errorf("test state stopped = %v, want 1", got)
+		}
+	}
+
+	// Quantiles over the whole run: Prometheus's estimate from the
+	// buckets falls in the bucket of the HDR percentile at the same rank,
+	// give or take one sample (HDR rounds the rank, PromQL does not) and
+	// one bucket (a rank on a bucket's edge).
+	for _, e := range lt.Entries {
+		n := float64(e.Requests)
+		for _, q := range []float64{0.5, 0.95, 0.99} {
+			hdrP := e.Percentile(q)
+			lo, hi := promBucketEnd(e.Percentile(q-1.5/n)), promBucketEnd(e.Percentile(q+1.5/n))
+			sel := fmt.Sprintf(`{type=%q,name=%q}`, e.Type, e.Name)
+			nat := native.scalar(t, fmt.Sprintf("histogram_quantile(%v, locust_request_duration_seconds%s)", q, sel))
+			if k := metrics.NativeKey(nat); k < metrics.NativeKey(lo)-1 || k > metrics.NativeKey(hi)+1 {
+				t.Errorf("%s p%v: native histogram %v s (bucket %d), HDR %v (buckets %d..%d)", sel, q*100, nat, k, hdrP,
+					metrics.NativeKey(lo), metrics.NativeKey(hi))
+			}
+			cls := classic.scalar(t, fmt.Sprintf("histogram_quantile(%v, sum by (le) (locust_request_duration_seconds_bucket%s))", q, sel))
+			if ci := classicIndex(cls); ci < classicIndex(lo)-1 || ci > classicIndex(hi)+1 {
+				t.Errorf("%s p%v: classic buckets %v s (bucket %d), HDR %v (buckets %d..%d)", sel, q*100, cls, ci, hdrP,
+					classicIndex(lo), classicIndex(hi))
+			}
+			t.Logf("%s p%v: HDR %v, native %.6fs, classic %.6fs", sel, q*100, hdrP, nat, cls)
+		}
+	}
+}
+
+// promBucketEnd returns the exclusive end, in seconds, of the HDR bucket
+// of a percentile (which is the bucket's highest value).
+func promBucketEnd(d time.Duration) float64 { return float64(d.Microseconds()+1) / 1e6 }
+
+// classicIndex returns the index of the classic bucket holding v.
+func classicIndex(v float64) int {
+	i, _ := slices.BinarySearch(metrics.ClassicBuckets, v)
+	if math.IsNaN(v) {
+		return -10
+	}
+	return i
+}

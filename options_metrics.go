@@ -1,0 +1,94 @@
+package locust
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/golocust/locust/internal/cli"
+)
+
+// metricsOptions are the options of the metrics exporters (Prometheus
+// /metrics and OTLP), kept apart from Locust's own options.
+type metricsOptions struct {
+	port      int
+	host      string
+	token     string
+	tokenFile string
+	maxNames  int
+
+	// handler is the /metrics handler the web UI mounts; set by
+	// startMetrics, nil before.
+	handler http.Handler
+	// bearer is the scrapers' token read from token or tokenFile.
+	bearer string
+}
+
+// registerMetricsOptions adds the options of o to s, in their own group.
+func registerMetricsOptions(s *cli.Set, o *metricsOptions) {
+	fs := s.FlagSet()
+	s.Group("Metrics options")
+	fs.IntVar(&o.port, "metrics-port", 0, "Also serve Prometheus metrics at /metrics on this port, for headless runs and workers (0: only on the web UI's port).")
+	s.Describe("metrics-port", "", "PORT")
+	fs.StringVar(&o.host, "metrics-host", "127.0.0.1", "Interface the --metrics-port listener binds to; anything but loopback requires --metrics-token.")
+	s.Describe("metrics-host", "", "HOST")
+	fs.StringVar(&o.token, "metrics-token", "", "Read-only bearer token for scrapers of /metrics (on the web UI's port it is accepted besides the web UI's credentials). Prefer LOCUST_METRICS_TOKEN or --metrics-token-file.")
+	s.Describe("metrics-token", "", "TOKEN")
+	fs.StringVar(&o.tokenFile, "metrics-token-file", "", "Read the --metrics-token from this file (surrounding white space is ignored).")
+	s.Describe("metrics-token-file", "", "FILE")
+	fs.IntVar(&o.maxNames, "metrics-max-names", 1000, "Most request rows exported with their own series; later ones are added to one series named \"(other)\".")
+	s.Describe("metrics-max-names", "", "N")
+}
+
+// check validates the options and reads the token file.
+func (o *metricsOptions) check(display func(string) string) error {
+	if o.port < 0 || o.port > 65535 {
+		return cli.Usagef("%s must be a port from 1 to 65535 (0: off), got %d", display("metrics-port"), o.port)
+	}
+	if o.maxNames < 1 {
+		return cli.Usagef("%s must be 1 or more, got %d", display("metrics-max-names"), o.maxNames)
+	}
+	if o.token != "" && o.tokenFile != "" {
+		return cli.Usagef("%s and %s are exclusive; give one", display("metrics-token"), display("metrics-token-file"))
+	}
+	o.bearer = o.token
+	if o.tokenFile != "" {
+		b, err := os.ReadFile(o.tokenFile)
+		if err != nil {
+			return cli.Usagef("%s: %v", display("metrics-token-file"), err)
+		}
+		o.bearer = strings.TrimSpace(string(b))
+		if o.bearer == "" {
+			return cli.Usagef("%s %q is empty", display("metrics-token-file"), o.tokenFile)
+		}
+	}
+	if strings.ContainsAny(o.bearer, " \t\r\n") {
+		return cli.Usagef("the metrics token may not contain white space")
+	}
+	if o.port != 0 && o.bearer == "" && !metricsLoopback(o.host) {
+		return cli.Usagef("%s %q is not a loopback address: set %s (or LOCUST_METRICS_TOKEN) so that only your scrapers read the metrics",
+			display("metrics-host"), o.host, display("metrics-token"))
+	}
+	return nil
+}
+
+// addr is the --metrics-port listener's address.
+func (o *metricsOptions) addr() string {
+	host := o.host
+	if host == "*" {
+		host = ""
+	}
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strconv.Itoa(o.port))
+}
+
+// metricsLoopback reports whether host names a loopback interface.
+func metricsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
