@@ -205,9 +205,9 @@ func TestWebUIMaster(t *testing.T) {
 	}
 
 	// Reset empties the cluster's statistics.
-	resp, _ = webuiGet(t, ts.URL+"/stats/reset")
+	resp, _ = webuiPostForm(t, ts.URL+"/stats/reset", nil)
 	if resp.StatusCode != 200 {
-		t.Fatalf("GET /stats/reset: %d", resp.StatusCode)
+		t.Fatalf("POST /stats/reset: %d", resp.StatusCode)
 	}
 	v = masterUIView(t, ts.URL)
 	if n := v.Stats[len(v.Stats)-1].NumRequests; n != 0 || len(v.Errors) != 0 {

@@ -148,11 +148,14 @@ func metricsGathered(t *testing.T, c prometheus.Collector, name string) float64 
 }
 
 // metricsTarget is a loopback server answering /fast at once and /slow
-// after 2 ms; hits returns how many requests it saw.
+// after 2 ms, or with 503 for some; hits returns how many requests it saw.
 func metricsTarget(t *testing.T) (srv *httptest.Server, hits func() int64) {
 	var n atomic.Int64
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+		if n.Add(1)%10 == 0 && r.URL.Path == "/slow" {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
 		if r.URL.Path == "/slow" {
 			time.Sleep(2 * time.Millisecond)
 		}

@@ -18,10 +18,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/golocust/locust/internal/metrics"
 )
@@ -159,7 +163,7 @@ func (p *promServer) scalar(t *testing.T, q string) float64 {
 // waitFor polls q until it returns want or the deadline passes.
 func (p *promServer) waitFor(t *testing.T, q string, want float64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	var got []promSample
 	for time.Now().Before(deadline) {
 		got = p.query(t, q)
@@ -178,7 +182,8 @@ func TestMetricsPrometheus(t *testing.T) {
 	bin := promBinary(t)
 	target, hits := metricsTarget(t)
 	log := slog.New(slog.DiscardHandler)
-	r, err := NewLocalRunner(Config{Classes: []UserClass{metricsTestClass()}, Host: target.URL, Logger: log})
+	r, err := NewLocalRunner(Config{Classes: []UserClass{metricsTestClass()}, Host: target.URL, Logger: log, StopTimeout: 5 * time.Second,
+		Thresholds: []Threshold{MustParseThreshold("p99<10s"), MustParseThreshold("fail_ratio<0.1%")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +199,13 @@ func TestMetricsPrometheus(t *testing.T) {
 	native := startPrometheus(t, bin, ln.Addr().String(), true)
 	classic := startPrometheus(t, bin, ln.Addr().String(), false)
 
+	// Prometheus begins scraping a few seconds after it starts (its
+	// target discovery updates every 5 s): wait for the first scrape so
+	// that the servers see the test run, not only its end.
+	for _, p := range []*promServer{native, classic} {
+		p.waitFor(t, `up{job="golocust"}`, 1)
+	}
+
 	// Load for a few scrapes, reset the statistics half way (counters
 	// must carry on), stop, then let both servers scrape the final state.
 	if err := r.Start(4, 100); err != nil {
@@ -206,9 +218,10 @@ func TestMetricsPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	lt := r.stats.lifetime()
-	var total int64
+	var total, failures int64
 	for _, e := range lt.Entries {
 		total += e.Requests
+		failures += e.Failures
 	}
 	if total != hits() || total == 0 {
 		t.Fatalf("lifetime statistics count %d requests, the target saw %d", total, hits())
@@ -226,10 +239,18 @@ func TestMetricsPrometheus(t *testing.T) {
 				t.Errorf("%s content bytes: prometheus %v, statistics %d", sel, got, e.ContentBytes)
 			}
 		}
+		if got := p.scalar(t, "sum(locust_request_failures_total)"); got != float64(failures) || failures == 0 {
+			t.Errorf("failures: prometheus %v, statistics %d", got, failures)
+		}
+		if got := p.scalar(t, `locust_threshold_pass{threshold="fail_ratio<0.1%"}`); got != 0 {
+			t.Errorf("failed threshold: prometheus %v, want 0", got)
+		}
 		if got := p.scalar(t, `locust_test_state{state="stopped"}`); got != 1 {
 			t.Errorf("test state stopped = %v, want 1", got)
 		}
 	}
+
+	checkDashboard(t, exp.coll, native, classic)
 
 	// Quantiles over the whole run: Prometheus's estimate from the
 	// buckets falls in the bucket of the HDR percentile at the same rank,
@@ -253,6 +274,72 @@ func TestMetricsPrometheus(t *testing.T) {
 			}
 			t.Logf("%s p%v: HDR %v, native %.6fs, classic %.6fs", sel, q*100, hdrP, nat, cls)
 		}
+	}
+}
+
+// checkDashboard evaluates every query of the Grafana dashboard on each
+// server: PromQL must accept it, and it must return data when the
+// metrics it reads exist in this run (those of a master or of the open
+// model do not in a local closed-model run).
+func checkDashboard(t *testing.T, c prometheus.Collector, servers ...*promServer) {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := map[string]bool{}
+	for _, mf := range mfs {
+		present[mf.GetName()] = true
+	}
+	raw, err := os.ReadFile("grafana/golocust-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("the dashboard is not valid JSON: %v", err)
+	}
+	subst := strings.NewReplacer("$__rate_interval", "2s", "$job", "golocust")
+	names := regexp.MustCompile(`locust_[a-z_]+`)
+	queries := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			q := subst.Replace(tg.Expr)
+			if strings.Contains(q, "$") {
+				t.Errorf("panel %q: unknown variable in %q", p.Title, tg.Expr)
+				continue
+			}
+			exists := true
+			for _, n := range names.FindAllString(q, -1) {
+				base := n
+				for _, suf := range []string{"_bucket", "_sum", "_count"} {
+					if b, ok := strings.CutSuffix(n, suf); ok && present[b] {
+						base = b
+					}
+				}
+				if !present[base] {
+					exists = false
+				}
+			}
+			queries++
+			for _, srv := range servers {
+				if res := srv.query(t, q); exists && len(res) == 0 {
+					t.Errorf("panel %q on %s: no data for %s", p.Title, srv.url, q)
+				}
+			}
+		}
+	}
+	if queries < 10 {
+		t.Errorf("the dashboard has %d queries; expected more", queries)
 	}
 }
 

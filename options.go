@@ -43,6 +43,7 @@ type options struct {
 	autostart   bool
 	autoquit    int
 	classPicker bool
+	sec         webSecOptions // accounts, audit log (websec.go)
 
 	// Distributed.
 	master               bool
@@ -104,6 +105,8 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_open.go).
 	open openOptions
+	// hist are the run history's options (options_history.go).
+	hist historyOptions
 	// metrics are the exporters' options (options_metrics.go).
 	metrics metricsOptions
 	// deploy are the health, secret-file and lost-master options
@@ -164,6 +167,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	fs.BoolVar(&o.classPicker, "class-picker", false, "Choose the user classes in the web UI's start form.")
 	s.Describe("class-picker", "", "")
 	s.SetEnv("class-picker", "LOCUST_USERCLASS_PICKER")
+	registerWebSecOptions(s, &o.sec)
 
 	s.Group("Master options")
 	fs.BoolVar(&o.master, "master", false, "Run as the master of a distributed test: workers run the users.")
@@ -237,6 +241,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.SetEnv("json", "")
 
 	registerOpenOptions(s, &o.open)
+	registerHistoryOptions(s, &o.hist)
 	registerMetricsOptions(s, &o.metrics)
 	registerDeployOptions(s, &o.deploy)
 
@@ -343,6 +348,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		AllowedHosts: slices.Clone(o.allowedHosts),
 	}
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
 		return Config{}, err
 	}
 	if err := o.metrics.check(o.optDisplay); err != nil {

@@ -117,6 +117,9 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		_ = printClassList(stdout, p.Classes)
 		return ExitOK
 	}
+	if code, ok := runSecurityTool(&o.sec, os.Stdin, stdout, stderr, prog); ok {
+		return code
+	}
 	cfg, err := o.config(p.Classes)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
@@ -131,6 +134,12 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		return ExitUsage
 	}
 	defer closer.Close()
+	closeAudit, err := openAuditLog(o, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
+		return ExitUsage
+	}
+	defer closeAudit()
 	cfg.Logger = log
 	cfg.Shape = p.Shape
 	rlimitRaiseOpenFiles(log)

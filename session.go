@@ -9,6 +9,7 @@ package locust
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -70,6 +71,9 @@ type session struct {
 	console *consoleOut
 	outputs []output
 	sigs    <-chan os.Signal
+	// hist is the run history output, nil without one; it also checks
+	// the thresholds relative to a baseline run (history_record.go).
+	hist *historyOutput
 }
 
 // newSession returns a session with the outputs the options ask for, or
@@ -77,21 +81,31 @@ type session struct {
 // directory). Call close when done.
 func newSession(p *Program, r sessionRunner, o *options, console *consoleOut, log *slog.Logger) (*session, func(), error) {
 	s := &session{p: p, r: r, o: o, log: log, console: console}
-	sigs, stop := programSignals(p.Signals)
+	hist, err := newHistoryOutput(context.Background(), p, r, o, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	sigs, stopSigs := programSignals(p.Signals)
+	stop := func() { stopSigs(); hist.close() }
 	s.sigs = sigs
+	if hist != nil {
+		// First: the run is in the store before the program reports it.
+		s.hist = hist
+		s.outputs = append(s.outputs, hist)
+	}
 	s.outputs = append(s.outputs, &htmlOutput{p: p, r: r, o: o, log: log})
 	if o.csv != "" {
 		csv, err := newCSVWriterMode(o.csv, o.csvFullHistory, o.fileMode())
 		if err != nil {
 			stop()
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("cannot write CSV files with prefix %q: %w", o.csv, err)
 		}
 		s.outputs = append(s.outputs, &csvOutput{w: csv, prefix: o.csv, log: log})
 	}
 	if o.json {
 		s.outputs = append(s.outputs, &jsonOutput{w: p.stdout(), log: log})
 	}
-	s.outputs = append(s.outputs, console)
+	s.outputs = append(s.outputs, console, &rowsWarning{log: log})
 	return s, stop, nil
 }
 
@@ -155,7 +169,7 @@ func (s *session) finish(ran, abrupt, interrupted bool) *runResult {
 	}
 	ths := s.r.testConfig().Thresholds
 	if len(ths) > 0 {
-		v := s.r.Verdict()
+		v := s.hist.verdict(s.r.Verdict(), res.snapshot, ths)
 		res.verdict = &v
 	}
 	res.exitCode = exitCode(s.o.exitCodeOnError, ths, res.snapshot, res.verdict)
@@ -190,7 +204,7 @@ func (s *session) logEnd(res *runResult) {
 func runHeadless(ctx context.Context, p *Program, r sessionRunner, o *options, console *consoleOut, log *slog.Logger) int {
 	s, closeSession, err := newSession(p, r, o, console, log)
 	if err != nil {
-		log.Error("cannot write CSV files", "prefix", o.csv, "error", err)
+		log.Error(err.Error())
 		return ExitError
 	}
 	defer closeSession()
@@ -272,6 +286,13 @@ func abortedCount(s *Snapshot) int64 {
 		}
 	}
 	return n
+}
+
+func (p *Program) getenv() func(string) string {
+	if p.Getenv != nil {
+		return p.Getenv
+	}
+	return os.Getenv
 }
 
 func (p *Program) stdout() io.Writer {

@@ -129,3 +129,55 @@ func BenchmarkSnapshot50Entries(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkStats10kRows records from 1,000 goroutines into 10,000
+// distinct rows (as unnamed URLs with ids would make), draining once a
+// "second" (every 20,000 samples), and reports the heap that the
+// statistics keep per row: it must stay bounded (about 1-2 KB a row),
+// not grow to a dense histogram per row.
+func BenchmarkStats10kRows(b *testing.B) {
+	const (
+		goroutines = 1000
+		rows       = 10000
+		perTick    = 20000
+	)
+	names := make([]string, rows)
+	for i := range names {
+		names[i] = fmt.Sprintf("/items/%d", i)
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	st := locust.NewStats("")
+	b.ReportAllocs()
+	b.ResetTimer()
+	var next atomic.Int64
+	for done := 0; done < b.N; done += perTick {
+		n := min(perTick, b.N-done)
+		var wg sync.WaitGroup
+		for g := range goroutines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := g; i < n; i += goroutines {
+					k := next.Add(1)
+					st.Record(locust.Sample{Type: "GET", Name: names[k%rows], Duration: time.Duration(100+k%5000) * time.Microsecond})
+				}
+			}()
+		}
+		wg.Wait()
+		_ = st.Snapshot()
+	}
+	b.StopTimer()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	snap := st.Snapshot()
+	if got := snap.Total.Requests; got != int64(b.N) {
+		b.Fatalf("%d requests recorded, want %d", got, b.N)
+	}
+	if len(snap.Entries) > 0 {
+		b.ReportMetric(float64(after.HeapInuse-min(before.HeapInuse, after.HeapInuse))/float64(len(snap.Entries)), "heap-B/row")
+	}
+	runtime.KeepAlive(st)
+}

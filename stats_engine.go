@@ -37,6 +37,9 @@ type Stats struct {
 	tick    int                         // ticks since start; the open window slot is tick % statsWindowTicks
 	opened  [statsWindowTicks]time.Time // when each window slot opened
 	scratch *hdr.PackedHistogram        // one drained shard entry
+	totAcc  *hdr.Histogram              // dense sum of the rows added since the last flushTotalLocked
+	totC    statsCounts                 // their counters
+	totN    int                         // how many rows were added since then
 	pending []*statsShardEntry          // drain buffer
 	delta   *statsDelta                 // since the last Delta; nil before the first
 	end     time.Time                   // when End closed the period; zero while it is open
@@ -228,7 +231,7 @@ func (s *Stats) drainLocked(keep bool) {
 			case e.active.IsZero():
 				e.active = now
 			case now.Sub(e.active) >= statsShardIdle:
-				delete(sh.entries, k) // give its dense histogram back
+				delete(sh.entries, k) // give its histogram back
 			}
 		}
 		// Take the failures map only when it has something: an empty one
@@ -246,9 +249,7 @@ func (s *Stats) drainLocked(keep bool) {
 			sh.mu.Lock()
 			c := e.c
 			if c.requests > 0 {
-				s.scratch.Reset()
-				s.scratch.MergeFrom(e.hist)
-				e.hist.Reset()
+				e.drainInto(s.scratch)
 				e.c = statsCounts{}
 			}
 			sh.mu.Unlock()
@@ -264,6 +265,7 @@ func (s *Stats) drainLocked(keep bool) {
 			s.addFailureLocked(k, fs)
 		}
 	}
+	s.flushTotalLocked(slot)
 	clear(s.pending)
 }
 
@@ -276,7 +278,19 @@ func (s *Stats) addLocked(k statsRowKey, c statsCounts, h *hdr.PackedHistogram, 
 		s.rows[k] = r
 	}
 	r.add(c, h, slot)
-	s.total.add(c, h, slot)
+	// The total takes the rows' sum once per drain (flushTotalLocked):
+	// merging thousands of small histograms one by one into its large
+	// packed one would cost its size for each.
+	if s.totAcc == nil {
+		s.totAcc = hdr.New(histLowest, histHighest, histDigits)
+	}
+	acc := s.totAcc
+	h.ForEachBucket(func(v, n int64) bool {
+		_ = acc.RecordValues(v, n) // same geometry: never out of range
+		return true
+	})
+	s.totC.merge(c)
+	s.totN++
 	if d := s.delta; d != nil {
 		dr := d.rows[k]
 		if dr == nil {
@@ -284,8 +298,23 @@ func (s *Stats) addLocked(k statsRowKey, c statsCounts, h *hdr.PackedHistogram, 
 			d.rows[k] = dr
 		}
 		dr.add(c, h, -1)
-		d.total.add(c, h, -1)
 	}
+}
+
+// flushTotalLocked adds the rows added since the last call to the total
+// (and the pending delta's), in window slot slot (if >= 0).
+func (s *Stats) flushTotalLocked(slot int) {
+	if s.totN == 0 {
+		return
+	}
+	s.scratch.Reset()
+	s.scratch.MergeFrom(s.totAcc)
+	s.total.add(s.totC, s.scratch, slot)
+	if d := s.delta; d != nil {
+		d.total.add(s.totC, s.scratch, -1)
+	}
+	s.totAcc.Reset()
+	s.totC, s.totN = statsCounts{}, 0
 }
 
 func (s *Stats) addFailureLocked(k statsFailKey, f FailureStats) {
@@ -522,6 +551,7 @@ func (s *Stats) Add(d *Snapshot) {
 		}
 		s.addLocked(statsRowKey{e.Type, e.Name}, c, h, slot)
 	}
+	s.flushTotalLocked(slot)
 	for _, f := range d.Failures {
 		s.addFailureLocked(statsFailKey{f.Type, f.Name, f.Error}, f)
 	}

@@ -17,9 +17,13 @@ import (
 // the GC empties the pool; when the pool is empty and the list is full
 // (GOMAXPROCS shards), an existing shard is taken round-robin.
 //
-// Memory is one dense histogram (~190 KB) per shard and (Type, Name)
-// recorded on it in the last minute: it depends on GOMAXPROCS and the
-// number of active rows, never on the number of users or samples.
+// A shard entry keeps its first samples of a drain interval as raw values
+// (at most statsShardSmall of them, 512 bytes) and takes a dense histogram
+// (~190 KB, the cheapest to record into) only when a row gets more samples
+// than that between two drains; an idle entry gives it back after a
+// minute. So memory depends on GOMAXPROCS, the number of rows and how many
+// of them are hot, never on the number of users or samples: 10,000 rows of
+// a few samples a second each cost about 1 KB a row, not 190 KB.
 
 // statsRowKey identifies a row of the statistics.
 type statsRowKey struct{ typ, name string }
@@ -75,8 +79,57 @@ func (c *statsCounts) merge(o statsCounts) {
 type statsShardEntry struct {
 	key    statsRowKey
 	c      statsCounts
-	hist   *hdr.Histogram // dense, µs
+	small  []int64        // µs values while the row is cold; nil once hist is made
+	hist   *hdr.Histogram // dense, µs; nil while the row is cold
 	active time.Time      // last drain that found samples; guarded by the Stats' mu
+}
+
+// statsShardSmall is how many samples a shard entry keeps as raw values
+// between two drains before it takes a dense histogram.
+const statsShardSmall = 64
+
+// recordValue adds one clamped value to the entry's histogram.
+func (e *statsShardEntry) recordValue(us int64) {
+	if e.hist != nil {
+		_ = e.hist.RecordValue(us) // us is within range: never fails
+		return
+	}
+	if len(e.small) < statsShardSmall {
+		if e.small == nil {
+			e.small = make([]int64, 0, statsShardSmall)
+		}
+		e.small = append(e.small, us)
+		return
+	}
+	// A hot row: from now on the dense histogram.
+	e.hist = hdr.New(histLowest, histHighest, histDigits)
+	for _, v := range e.small {
+		_ = e.hist.RecordValue(v)
+	}
+	e.small = nil
+	_ = e.hist.RecordValue(us)
+}
+
+// statsShardCool is the most samples a drain may find in a dense entry
+// for it to give its dense histogram back and keep raw values again.
+const statsShardCool = statsShardSmall / 4
+
+// drainInto moves the entry's samples into h (emptied first). Call with
+// the shard's mu held.
+func (e *statsShardEntry) drainInto(h *hdr.PackedHistogram) {
+	h.Reset()
+	if e.hist != nil {
+		h.MergeFrom(e.hist)
+		if e.c.requests <= statsShardCool {
+			e.hist = nil // cold again
+		} else {
+			e.hist.Reset()
+		}
+	}
+	for _, v := range e.small {
+		_ = h.RecordValue(v)
+	}
+	e.small = e.small[:0]
 }
 
 // statsShardIdle is how long a shard entry may go without samples before
@@ -112,11 +165,11 @@ func (sh *statsShard) record(sm *Sample, d time.Duration, us int64, errText stri
 	k := statsRowKey{sm.Type, sm.Name}
 	e := sh.entries[k]
 	if e == nil {
-		e = &statsShardEntry{key: k, hist: hdr.New(histLowest, histHighest, histDigits)}
+		e = &statsShardEntry{key: k}
 		sh.entries[k] = e
 	}
 	e.c.add(d, sm.Size, sm.Err != nil, aborted)
-	_ = e.hist.RecordValue(us) // us is within range: never fails
+	e.recordValue(us)
 	if sm.Err == nil || aborted {
 		return
 	}

@@ -58,6 +58,12 @@ type Threshold struct {
 	// check, or, without Window, at a check of the whole run's statistics
 	// made every second.
 	Abort bool
+	// Baseline, when > 0, makes the limit relative to a baseline run
+	// (--baseline): it is the baseline's value of the metric times
+	// Baseline, and Value and Duration are not used ("p95 <
+	// baseline*1.10"). Such a threshold is checked once, at the end, by
+	// [Threshold.CheckBaseline].
+	Baseline float64
 }
 
 // thKind is the kind of a metric's value.
@@ -176,6 +182,18 @@ func ParseThreshold(s string) (Threshold, error) {
 	if m.sched != "" && th.Entry != "" {
 		return fail("metric %q is about the whole schedule: it takes no row before the colon", th.Metric)
 	}
+	if f, ok, err := thParseBaseline(val); ok {
+		switch {
+		case err != nil:
+			return fail("%v", err)
+		case m.sched != "":
+			return fail("a baseline limit is for request metrics; %q is a schedule metric", th.Metric)
+		case th.Window > 0 || th.Abort:
+			return fail("a baseline limit is checked once at the end of the test: drop \"for\" and \"abort\"")
+		}
+		th.Baseline = f
+		return th, nil
+	}
 	switch m.kind {
 	case thTime:
 		d, err := time.ParseDuration(val)
@@ -216,6 +234,26 @@ func ParseThreshold(s string) (Threshold, error) {
 	return th, nil
 }
 
+// thParseBaseline parses a relative limit, "baseline" or
+// "baseline*FACTOR" (FACTOR > 0, e.g. 1.10); ok is false for other
+// values.
+func thParseBaseline(val string) (factor float64, ok bool, err error) {
+	v := strings.ReplaceAll(strings.ToLower(val), " ", "")
+	rest, ok := strings.CutPrefix(v, "baseline")
+	if !ok {
+		return 0, false, nil
+	}
+	if rest == "" {
+		return 1, true, nil
+	}
+	num, star := strings.CutPrefix(rest, "*")
+	f, perr := strconv.ParseFloat(num, 64)
+	if !star || perr != nil || !(f > 0) || math.IsInf(f, 0) {
+		return 0, true, fmt.Errorf("value %q: want baseline or baseline*FACTOR with FACTOR above 0, e.g. baseline*1.10", val)
+	}
+	return f, true, nil
+}
+
 // ParseAbortRule parses an abort rule (--abort-on): the same syntax as
 // [ParseThreshold], but the expression is the condition that stops the
 // test, e.g. "fail_ratio>20% for 10s". It returns the equivalent
@@ -226,6 +264,9 @@ func ParseAbortRule(s string) (Threshold, error) {
 	th, err := ParseThreshold(s)
 	if err != nil {
 		return Threshold{}, fmt.Errorf("abort rule: %w", err)
+	}
+	if th.Baseline > 0 {
+		return Threshold{}, fmt.Errorf("abort rule %q: a baseline limit is checked at the end, not while the test runs", s)
 	}
 	neg := map[string]string{"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[th.Op]
 	if neg == "" {
@@ -260,6 +301,10 @@ func (th Threshold) validate() error {
 		return fmt.Errorf("threshold %s: Window %v; allowed 0 (end of test) or 1s or more", th, th.Window)
 	case m.kind == thTime && th.Duration < 0, m.kind != thTime && !(th.Value >= 0):
 		return fmt.Errorf("threshold %s: the limit must be 0 or more", th)
+	case th.Baseline < 0 || math.IsNaN(th.Baseline) || math.IsInf(th.Baseline, 0):
+		return fmt.Errorf("threshold %s: Baseline %v; allowed 0 (an absolute limit) or a factor above 0", th, th.Baseline)
+	case th.Baseline > 0 && (th.Window > 0 || th.Abort || m.sched != ""):
+		return fmt.Errorf("threshold %s: a Baseline limit is for request metrics checked at the end (no Window, no Abort)", th)
 	}
 	return nil
 }
@@ -275,7 +320,9 @@ func (th Threshold) String() string {
 	if err != nil {
 		m.kind = thCount
 	}
-	if m.kind == thTime {
+	if th.Baseline > 0 {
+		b.WriteString("baseline*" + strconv.FormatFloat(th.Baseline, 'f', -1, 64))
+	} else if m.kind == thTime {
 		b.WriteString(th.Duration.String())
 	} else {
 		b.WriteString(thFormat(m.kind, th.Value, 0))
@@ -314,8 +361,22 @@ type ThresholdResult struct {
 	Observed         float64
 	ObservedDuration time.Duration
 	// Note explains a result that is not a plain comparison: a row with
-	// no samples, the time of a failed rolling check, an abort.
+	// no samples, the time of a failed rolling check, an abort, the
+	// baseline's value.
 	Note string
+	// BaselineValue and BaselineDuration are the baseline run's value of
+	// the metric, for a threshold with a Baseline factor.
+	BaselineValue    float64
+	BaselineDuration time.Duration
+}
+
+// BaselineText returns the baseline's value formatted as ObservedText.
+func (r ThresholdResult) BaselineText() string {
+	m, err := thParseMetric(r.Threshold.Metric)
+	if err != nil {
+		return ""
+	}
+	return thFormat(m.kind, r.BaselineValue, r.BaselineDuration)
 }
 
 // ObservedText returns the observed value formatted as in the verdict
@@ -399,6 +460,10 @@ func (th Threshold) Check(s *Snapshot) ThresholdResult {
 		res.Note = err.Error()
 		return res
 	}
+	if th.Baseline > 0 {
+		res.Note = "needs a baseline run (--baseline)"
+		return res
+	}
 	if s == nil {
 		res.Note = "no statistics"
 		return res
@@ -455,6 +520,51 @@ func (th Threshold) Check(s *Snapshot) ThresholdResult {
 	}
 	res.Pass = th.holds(m.kind, res.Observed, res.ObservedDuration)
 	return res
+}
+
+// CheckBaseline evaluates a threshold with a Baseline factor over the
+// whole of s, its limit being the value of its metric in base (the
+// baseline run's statistics, see [HistorySnapshot]) times the factor.
+// The result's Note shows the baseline's value. A threshold without a
+// Baseline factor is [Threshold.Check]ed; a nil base, or a metric the
+// baseline has no value for, fails with a note.
+func (th Threshold) CheckBaseline(s, base *Snapshot) ThresholdResult {
+	if th.Baseline <= 0 {
+		return th.Check(s)
+	}
+	if base == nil {
+		return ThresholdResult{Threshold: th, Note: "no baseline run"}
+	}
+	abs := th
+	abs.Baseline = 0
+	b := abs.Check(base)
+	if b.Note != "" {
+		return ThresholdResult{Threshold: th, Note: "baseline: " + b.Note}
+	}
+	abs.Value = b.Observed * th.Baseline
+	abs.Duration = time.Duration(math.Round(float64(b.ObservedDuration) * th.Baseline))
+	res := abs.Check(s)
+	res.Threshold, res.BaselineValue, res.BaselineDuration = th, b.Observed, b.ObservedDuration
+	m, _ := thParseMetric(th.Metric)
+	note := fmt.Sprintf("baseline %s, limit %s", res.BaselineText(), thFormat(m.kind, abs.Value, abs.Duration))
+	if res.Note != "" {
+		note += "; " + res.Note
+	}
+	res.Note = note
+	return res
+}
+
+// EvaluateThresholdsBaseline is [EvaluateThresholds] with the
+// thresholds that have a Baseline factor checked against base (nil: they
+// fail, noting that there is no baseline).
+func EvaluateThresholdsBaseline(s, base *Snapshot, ths []Threshold) Verdict {
+	v := Verdict{Pass: true, Results: make([]ThresholdResult, 0, len(ths))}
+	for _, th := range ths {
+		r := th.CheckBaseline(s, base)
+		v.Results = append(v.Results, r)
+		v.Pass = v.Pass && r.Pass
+	}
+	return v
 }
 
 func (th Threshold) checkSchedule(m thMetric, ss *ScheduleStats, res ThresholdResult) ThresholdResult {

@@ -258,6 +258,10 @@ func TestWebUIAPI(t *testing.T) {
 	}
 
 	resp, body = webuiGet(t, ts.URL+"/stats/reset")
+	if resp.StatusCode != 405 || !strings.Contains(body, "send POST /stats/reset") {
+		t.Errorf("GET reset: %d %q", resp.StatusCode, body)
+	}
+	resp, body = webuiPostForm(t, ts.URL+"/stats/reset", nil)
 	if resp.StatusCode != 200 || body != "ok" {
 		t.Errorf("reset: %d %q", resp.StatusCode, body)
 	}
@@ -273,7 +277,7 @@ func TestWebUIAPI(t *testing.T) {
 	}
 
 	// Query validation on every GET endpoint.
-	for _, p := range []string{"/stop?x=1", "/stats/reset?x=1", "/stats/requests?x=1", "/stats/requests/csv?x=1", "/stats/failures/csv?x=1",
+	for _, p := range []string{"/stop?x=1", "/stats/requests?x=1", "/stats/requests/csv?x=1", "/stats/failures/csv?x=1",
 		"/exceptions?x=1", "/exceptions/csv?x=1", "/tasks?x=1", "/stats/json?x=1", "/stats/report?x=1"} {
 		resp, body := webuiGet(t, ts.URL+p)
 		if resp.StatusCode != 400 || !strings.Contains(body, `"field":"x"`) {
@@ -311,8 +315,8 @@ func TestWebUICrossOrigin(t *testing.T) {
 	}{
 		{"swarm from another site", "POST", "/swarm", map[string]string{"Sec-Fetch-Site": "cross-site"}},
 		{"swarm with foreign origin", "POST", "/swarm", map[string]string{"Origin": "http://evil.example"}},
-		{"stop by image tag", "GET", "/stop", map[string]string{"Sec-Fetch-Site": "cross-site"}},
-		{"reset from another origin", "GET", "/stats/reset", map[string]string{"Origin": "http://evil.example"}},
+		{"stop from another site", "POST", "/stop", map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"reset from another origin", "POST", "/stats/reset", map[string]string{"Origin": "http://evil.example"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest(c.method, ts.URL+c.path, strings.NewReader(form.Encode()))
@@ -427,11 +431,37 @@ func TestWebUIAuth(t *testing.T) {
 	if resp, _ := webuiDo(t, req); resp.StatusCode != 403 {
 		t.Errorf("cross-site login: %d", resp.StatusCode)
 	}
+	// Logout needs the session's CSRF token, and ends the session on the
+	// server: a copy of the cookie is worthless afterwards.
 	req, _ = http.NewRequest("POST", ts.URL+"/logout", nil)
 	req.AddCookie(ck)
-	if resp, _ := webuiDo(t, req); resp.StatusCode != 303 || !strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age=0") {
+	if resp, body := webuiDo(t, req); resp.StatusCode != 403 || !strings.Contains(body, `"field":"X-CSRF-Token"`) {
+		t.Errorf("logout without token: %d %s", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequest("POST", ts.URL+"/logout", nil)
+	req.AddCookie(ck)
+	req.Header.Set("X-CSRF-Token", webuiCSRF(t, ts.URL, ck))
+	if resp, _ := webuiDo(t, req); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age=0") {
 		t.Errorf("logout: %d %v", resp.StatusCode, resp.Header)
 	}
+	req, _ = http.NewRequest("GET", ts.URL+"/stats/requests", nil)
+	req.AddCookie(ck)
+	if resp, _ := webuiDo(t, req); resp.StatusCode != 401 {
+		t.Errorf("the cookie still works after logout: %d", resp.StatusCode)
+	}
+}
+
+// webuiCSRF returns the CSRF token of a session.
+func webuiCSRF(t *testing.T, base string, ck *http.Cookie) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/session", nil)
+	req.AddCookie(ck)
+	resp, body := webuiDo(t, req)
+	var info struct{ CSRF string }
+	if err := json.Unmarshal([]byte(body), &info); resp.StatusCode != 200 || err != nil || info.CSRF == "" {
+		t.Fatalf("GET /session: %d %s %v", resp.StatusCode, body, err)
+	}
+	return info.CSRF
 }
 
 func TestWebUIOptions(t *testing.T) {

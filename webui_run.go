@@ -58,9 +58,14 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 		}
 	}
 	bridge := newWebUIBridge(r, webuiInfo(p, r, o), log)
-	srv, err := webui.New(bridge, &webui.Options{Addr: addr, Username: user, Password: pass,
+	wopts := &webui.Options{Addr: addr, Username: user, Password: pass,
 		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log,
-		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer})
+		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer}
+	if err := webuiSecurity(o, wopts); err != nil {
+		log.Error(err.Error())
+		return ExitUsage
+	}
+	srv, err := webui.New(bridge, wopts)
 	if err != nil {
 		log.Error(strings.TrimPrefix(err.Error(), "webui: "))
 		return ExitUsage
@@ -75,7 +80,7 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 	s, closeSession, err := newSession(p, r, o, console, log)
 	if err != nil {
 		ln.Close()
-		log.Error("cannot write CSV files", "prefix", o.csv, "error", err)
+		log.Error(err.Error())
 		return ExitError
 	}
 	defer closeSession()

@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/golocust/locust/audit"
 	"github.com/golocust/locust/internal/cli"
 	"github.com/golocust/locust/internal/hostmatch"
 	"github.com/golocust/locust/internal/redact"
@@ -364,16 +365,42 @@ type swarmAnswer struct {
 func (s *Server) handleSwarm(w http.ResponseWriter, r *http.Request) {
 	req, err := s.parseSwarm(r)
 	if err != nil {
+		s.Audit(r, audit.Entry{Action: "start", Outcome: audit.Failed, Reason: err.Error()})
 		writeError(w, err)
 		return
 	}
+	before := s.ctrl.View()
+	action := "start"
+	if before.State == "running" || before.State == "spawning" {
+		action = "edit"
+	}
+	params := map[string]any{"users": req.Users, "spawn_rate": req.SpawnRate}
+	if req.Host != "" {
+		params["host"] = req.Host
+	}
+	if req.RunTime > 0 {
+		params["run_time"] = req.RunTime.String()
+	}
+	if len(req.Classes) > 0 {
+		params["user_classes"] = req.Classes
+	}
+	for k, v := range req.Options {
+		params["option."+k] = v // redacted by name: option.api_token
+	}
 	if err := s.ctrl.Start(req); err != nil {
+		s.Audit(r, audit.Entry{Action: action, Params: params, Outcome: audit.Failed, Reason: err.Error()})
 		writeJSON(w, http.StatusConflict, errorBody{Message: err.Error()})
 		return
 	}
 	s.forgetView()
-	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", redact.URL(req.Host), "run_time", req.RunTime)
-	a := swarmAnswer{Success: true, Message: "Swarming started", Host: s.ctrl.View().Host, UserClasses: req.Classes,
+	s.Audit(r, audit.Entry{Action: action, Params: params, Outcome: audit.OK})
+	after := s.ctrl.View()
+	if after.Host != before.Host {
+		s.Audit(r, audit.Entry{Action: "host", Params: map[string]any{"from": before.Host, "to": after.Host}, Outcome: audit.OK})
+	}
+	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", audit.RedactURL(req.Host),
+		"run_time", req.RunTime, "by", principalOf(r).name)
+	a := swarmAnswer{Success: true, Message: "Swarming started", Host: after.Host, UserClasses: req.Classes,
 		RunTime: int64(req.RunTime / time.Second)}
 	writeJSON(w, http.StatusOK, a)
 }
@@ -383,11 +410,14 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	params := map[string]any{"method": r.Method}
 	if err := s.ctrl.Stop(); err != nil {
+		s.Audit(r, audit.Entry{Action: "stop", Params: params, Outcome: audit.Failed, Reason: err.Error()})
 		writeJSON(w, http.StatusConflict, errorBody{Message: err.Error()})
 		return
 	}
 	s.forgetView()
+	s.Audit(r, audit.Entry{Action: "stop", Params: params, Outcome: audit.OK})
 	writeJSON(w, http.StatusOK, struct {
 		Success bool   `json:"success"`
 		Message string `json:"message"`
@@ -401,6 +431,7 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 	}
 	s.ctrl.ResetStats()
 	s.forgetView()
+	s.Audit(r, audit.Entry{Action: "reset", Outcome: audit.OK})
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = io.WriteString(w, "ok")

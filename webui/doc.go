@@ -2,7 +2,7 @@
 // dashboard (statistics, the open model's schedule and dropped
 // iterations, the thresholds' verdict, charts, failures, exceptions,
 // ratios, workers, downloads) fed over a WebSocket, a Locust-compatible JSON API
-// (POST /swarm, GET /stop, GET /stats/reset, GET /stats/requests, the CSV
+// (POST /swarm, POST or GET /stop, POST /stats/reset, GET /stats/requests, the CSV
 // downloads, /exceptions, /tasks, /stats/report), and a self-contained
 // HTML report.
 //
@@ -18,17 +18,22 @@
 //	err = srv.Serve(ctx, ln) // until ctx is done
 //
 // Security by default: the server binds loopback unless told otherwise,
-// and refuses a non-loopback address without credentials (unless
+// and refuses a non-loopback address without accounts (unless
 // [Options.AllowNoAuth]); a loopback server answers only to loopback host
-// names (no DNS rebinding); with credentials, browsers log in through a
-// form and get an HttpOnly, SameSite=Strict session cookie (Secure under
-// TLS) while API clients may use HTTP Basic; wrong passwords are answered
-// late, one at a time. State-changing requests (POST, and Locust's GET
-// /stop and /stats/reset) are refused when a browser says they come from
-// another origin, and the WebSocket checks its Origin. Every page is
-// served with a Content-Security-Policy that forbids inline script, and
-// the front end renders every string from the target or the user code as
-// text.
+// names (no DNS rebinding). Accounts ([Options.UsersFile], or one admin
+// in [Options.Username]) have a [Role]; every endpoint is declared once in
+// the route table ([Route], [Server.Routes]) with the least role it
+// needs. Browsers log in through a form and get an HttpOnly,
+// SameSite=Strict cookie (Secure under TLS) holding a random session id
+// kept server side; API clients may use HTTP Basic, and only they are
+// ever challenged for it. Wrong passwords are answered late and lock a
+// guessing source out. State changes are POSTs, refused cross-site and,
+// for browser sessions, without the session's CSRF token; HEAD changes
+// nothing; Locust's GET /stop is served to API clients only. Every state
+// change and denial goes to the audit sink ([Options.Audit], package
+// audit). Every page is served with a Content-Security-Policy that
+// forbids inline script, and the front end renders every string from the
+// target or the user code as text.
 //
 // The front end is TypeScript bundled with esbuild (charts by uPlot) into
 // assets/, which is committed and embedded: users of the package need no

@@ -5,8 +5,7 @@ import "net/http"
 // Health endpoints for orchestrators' probes. They need no credentials
 // and say nothing but ok or not ready: no version, no state of the test.
 
-// healthPaths are served without authentication (see publicPath).
-func healthPath(p string) bool { return p == "/healthz" || p == "/readyz" }
+// They are public routes of the route table (routes.go).
 
 // handleHealthz answers 200 while the server serves.
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {

@@ -31,7 +31,17 @@ type liveHistory struct {
 // handleLive upgrades to a WebSocket (the library refuses an Origin other
 // than this server's) and pushes updates until the client leaves or the
 // server shuts down.
+//
+// The feed is authenticated at the upgrade and checked again before every
+// message: it closes when the session ends (logout, expiry, a changed
+// password or role) or a Basic account changes.
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	// The server's read and write deadlines are for requests; the feed,
+	// authenticated, lives longer. Writes keep their own deadline below.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionContextTakeover})
 	if err != nil {
 		s.log.Debug("live feed refused", "error", err, "origin", r.Header.Get("Origin"))
@@ -49,6 +59,10 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	var start float64
 	sent := -1
 	for {
+		if !s.stillAllowed(p) {
+			_ = c.Close(websocket.StatusPolicyViolation, "session ended")
+			return
+		}
 		v := s.currentView()
 		h := &liveHistory{}
 		if sent < 0 || v.StartTime != start || len(v.History) < sent {
@@ -82,4 +96,17 @@ func (s *Server) liveSend(ctx context.Context, c *websocket.Conn, m *liveMessage
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return c.Write(wctx, websocket.MessageText, data)
+}
+
+// stillAllowed reports whether p may still read: its session is alive and
+// its account unchanged.
+func (s *Server) stillAllowed(p *principal) bool {
+	if s.auth == nil || p == nil {
+		return s.auth == nil
+	}
+	if p.sid != "" {
+		return s.auth.sessions.alive(p.sid, s.auth.account)
+	}
+	a := s.auth.account(p.name)
+	return a != nil && p.acct != nil && a.stamp == p.acct.stamp
 }

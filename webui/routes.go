@@ -3,10 +3,9 @@ package webui
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"html/template"
+	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -27,57 +26,133 @@ func newNonce() string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
-func (s *Server) routes() http.Handler {
+// Route is one endpoint of the web UI. The route table is the only place
+// where endpoints are registered, and each declares the least role that
+// may call it and whether it changes state; the server enforces both
+// before the handler runs. Programs add their own endpoints with
+// [Options.Routes].
+type Route struct {
+	// Method is the HTTP method: GET, POST, PUT, PATCH or DELETE. A GET
+	// route also answers HEAD, unless it changes state.
+	Method string
+	// Path is a [http.ServeMux] path pattern, e.g. "/history/{id}".
+	Path string
+	// Role is the least role allowed; the zero Role is refused by [New].
+	Role Role
+	// ChangesState marks a route that changes the test, the accounts or
+	// stored data. Such a route must not be a GET (Locust's GET /stop is
+	// the one exception, restricted to API clients); a cross-site
+	// request is refused, and a browser session must send its CSRF
+	// token in the X-CSRF-Token header.
+	ChangesState bool
+	// Handler serves the route. [Server.Audit] records what it did.
+	Handler http.Handler
+}
+
+// builtinRoutes is the route table of the web UI.
+func (s *Server) builtinRoutes() []Route {
+	h := func(f http.HandlerFunc) http.Handler { return f }
+	return []Route{
+		{"GET", "/{$}", RoleViewer, false, h(s.handleIndex)},
+		{"GET", "/assets/", RolePublic, false, assetHandler()},
+		{"GET", "/favicon.ico", RolePublic, false, h(func(w http.ResponseWriter, r *http.Request) {
+			r.URL.Path = "/assets/favicon.svg"
+			assetHandler().ServeHTTP(w, r)
+		})},
+		{"GET", "/login", RolePublic, false, h(s.handleLoginPage)},
+		{"POST", "/login", RolePublic, true, h(s.handleLogin)},
+		{"POST", "/logout", RoleViewer, true, h(s.handleLogout)},
+		{"GET", "/session", RoleViewer, false, h(s.handleSession)},
+		{"POST", "/swarm", RoleOperator, true, h(s.handleSwarm)},
+		{"GET", "/stop", RoleOperator, true, h(s.handleStop)},
+		{"POST", "/stop", RoleOperator, true, h(s.handleStop)},
+		{"POST", "/stats/reset", RoleOperator, true, h(s.handleReset)},
+		{"GET", "/stats/reset", RoleViewer, false, h(postOnly)},
+		{"GET", "/stats/requests", RoleViewer, false, h(s.handleRequests)},
+		{"GET", "/stats/requests/csv", RoleViewer, false, s.handleCSV(CSVRequests, "requests")},
+		{"GET", "/stats/failures/csv", RoleViewer, false, s.handleCSV(CSVFailures, "failures")},
+		{"GET", "/exceptions/csv", RoleViewer, false, s.handleCSV(CSVExceptions, "exceptions")},
+		{"GET", "/exceptions", RoleViewer, false, h(s.handleExceptions)},
+		{"GET", "/stats/json", RoleViewer, false, h(s.handleJSONDownload)},
+		{"GET", "/tasks", RoleViewer, false, h(s.handleTasks)},
+		{"GET", "/stats/report", RoleViewer, false, h(s.handleReport)},
+		{"GET", "/ws", RoleViewer, false, h(s.handleLive)},
+		{"GET", "/audit", RoleAdmin, false, h(s.handleAudit)},
+		{"GET", metricsPath, RoleViewer, false, h(s.handleMetrics)},
+		{"GET", "/healthz", RolePublic, false, h(s.handleHealthz)},
+		{"GET", "/readyz", RolePublic, false, h(s.handleReadyz)},
+	}
+}
+
+var routeMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// checkRoute validates a route of the table.
+func checkRoute(rt *Route) error {
+	name := rt.Method + " " + rt.Path
+	switch {
+	case !contains(routeMethods, rt.Method):
+		return fmt.Errorf("webui: route %q: method %q: allowed %s", name, rt.Method, strings.Join(routeMethods, ", "))
+	case !strings.HasPrefix(rt.Path, "/"):
+		return fmt.Errorf("webui: route %q: the path must start with /", name)
+	case rt.Role < RolePublic || rt.Role > RoleAdmin:
+		return fmt.Errorf("webui: route %q declares no role: set Role to RolePublic, RoleViewer, RoleOperator or RoleAdmin", name)
+	case rt.Handler == nil:
+		return fmt.Errorf("webui: route %q has no handler", name)
+	case rt.ChangesState && rt.Role == RolePublic && rt.Path != "/login":
+		return fmt.Errorf("webui: route %q changes state and must require a role above public", name)
+	case rt.ChangesState && rt.Method == "GET" && rt.Path != "/stop":
+		return fmt.Errorf("webui: route %q changes state: it must not be a GET (use POST or DELETE)", name)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// routes builds the handler: every route of the table behind its checks,
+// all behind the security headers and the Host check.
+func (s *Server) routes(extra []Route) (h http.Handler, err error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.handleIndex)
-	mux.Handle("GET /assets/", assetHandler())
-	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
-		r.URL.Path = "/assets/favicon.svg"
-		assetHandler().ServeHTTP(w, r)
-	})
-	mux.HandleFunc("GET /login", s.handleLoginPage)
-	mux.HandleFunc("POST /login", s.handleLogin)
-	mux.HandleFunc("POST /logout", s.handleLogout)
-	mux.HandleFunc("POST /swarm", s.handleSwarm)
-	mux.HandleFunc("GET /stop", s.handleStop)
-	mux.HandleFunc("POST /stop", s.handleStop)
-	mux.HandleFunc("GET /stats/reset", s.handleReset)
-	mux.HandleFunc("POST /stats/reset", s.handleReset)
-	mux.HandleFunc("GET /stats/requests", s.handleRequests)
-	mux.HandleFunc("GET /stats/requests/csv", s.handleCSV(CSVRequests, "requests"))
-	mux.HandleFunc("GET /stats/failures/csv", s.handleCSV(CSVFailures, "failures"))
-	mux.HandleFunc("GET /exceptions/csv", s.handleCSV(CSVExceptions, "exceptions"))
-	mux.HandleFunc("GET /exceptions", s.handleExceptions)
-	mux.HandleFunc("GET /stats/json", s.handleJSONDownload)
-	mux.HandleFunc("GET /tasks", s.handleTasks)
-	mux.HandleFunc("GET /stats/report", s.handleReport)
-	mux.HandleFunc("GET /ws", s.handleLive)
-	mux.HandleFunc("GET "+metricsPath, s.handleMetrics)
-	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	return s.guard(mux)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("webui: %v", p) // a pattern conflict
+		}
+	}()
+	s.table = append(s.builtinRoutes(), extra...)
+	for i := range s.table {
+		rt := &s.table[i]
+		if err := checkRoute(rt); err != nil {
+			return nil, err
+		}
+		mux.Handle(rt.Method+" "+rt.Path, s.protect(rt))
+	}
+	return s.guard(mux), nil
 }
 
-// stateChanging are the endpoints that change the test with a GET, as
-// Locust's; they get the same cross-origin checks as POSTs.
-var stateChanging = map[string]bool{"/stop": true, "/stats/reset": true}
+// Routes returns the route table: the built-in routes, then those of
+// [Options.Routes].
+func (s *Server) Routes() []Route { return append([]Route(nil), s.table...) }
 
-// publicPath reports the paths that need no login: the login page, the
-// static assets it uses, and the health endpoints.
-func publicPath(p string) bool {
-	return p == "/login" || p == "/favicon.ico" || strings.HasPrefix(p, "/assets/") || healthPath(p)
-}
-
-// guard wraps h in the security checks, in this order: security headers;
-// the Host check of loopback servers (DNS rebinding); cross-origin
-// checks of state-changing requests (CSRF); authentication.
-func (s *Server) guard(h http.Handler) http.Handler {
+// guard wraps h in the checks of every request: security headers; the
+// Host check of loopback servers (DNS rebinding); authentication of
+// requests that match no route (so that 404s tell nothing to strangers).
+func (s *Server) guard(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", pageCSP)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: under no-referrer browsers send
+		// "Origin: null" with the page's own form posts, which the
+		// cross-origin check must then refuse (the login form on plain
+		// HTTP beyond loopback, where there is no Sec-Fetch-Site).
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
@@ -91,23 +166,16 @@ func (s *Server) guard(h http.Handler) http.Handler {
 				Message: "this web UI listens on a loopback address and answers only to localhost, 127.0.0.1 or [::1]"})
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead || stateChanging[r.URL.Path] {
-			cr := r
-			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				cr = r.Clone(r.Context())
-				cr.Method = http.MethodPost
-			}
-			if err := s.csrf.Check(cr); err != nil {
-				writeJSON(w, http.StatusForbidden, errorBody{Field: "Origin",
-					Message: "cross-origin request refused: state-changing requests must come from this web UI's own pages"})
+		if _, pattern := mux.Handler(r); pattern == "" && s.auth != nil {
+			// 404 or 405: only for those who are logged in.
+			if p, ok := s.authenticate(w, r, false); !ok {
+				return
+			} else if p == nil {
+				s.unauthorized(w, r)
 				return
 			}
 		}
-		if s.auth != nil && !publicPath(r.URL.Path) && !s.metricsBearer(r) && !s.auth.authorized(r) {
-			s.unauthorized(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r)
 	})
 }
 
@@ -122,77 +190,46 @@ func loopbackHostHeader(host string) bool {
 	return isLoopbackHost(h) || strings.HasSuffix(strings.ToLower(h), ".localhost")
 }
 
+// fromBrowser reports whether a request was sent by a web browser:
+// browsers send Sec-Fetch-* metadata (to trustworthy origins), an Origin
+// with cross-origin and non-GET requests, and always a User-Agent that
+// starts with "Mozilla/". curl, Go, Python and other API clients send
+// none of these.
+func fromBrowser(r *http.Request) bool {
+	for _, h := range []string{"Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Origin"} {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return strings.HasPrefix(r.Header.Get("User-Agent"), "Mozilla/")
+}
+
 // unauthorized sends browsers navigating to a page to the login page and
-// answers other requests 401.
+// answers other requests 401. Only API clients get a Basic challenge:
+// a browser given one would remember the password and send it with
+// every request to this site, cross-site ones included.
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet && r.Header.Get("Sec-Fetch-Mode") == "navigate" {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	if r.Method == http.MethodGet && (r.Header.Get("Sec-Fetch-Mode") == "navigate" ||
+		fromBrowser(r) && strings.Contains(r.Header.Get("Accept"), "text/html")) {
+		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	if r.Header.Get("Sec-Fetch-Mode") == "" {
-		// Not a browser: tell API clients that Basic works. Browsers
-		// would show their own password dialog instead of our page.
+	if !fromBrowser(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="golocust", charset="UTF-8"`)
 	}
 	writeJSON(w, http.StatusUnauthorized, errorBody{Message: "authentication required: log in at /login or send HTTP Basic credentials"})
 }
 
+// postOnly answers a GET of an endpoint that changes state: Locust
+// accepts GET /stats/reset, golocust only POST (no state change without
+// intent).
+func postOnly(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "POST")
+	writeJSON(w, http.StatusMethodNotAllowed, errorBody{Field: "method",
+		Message: r.URL.Path + " changes state: send POST " + r.URL.Path + " (GET is not accepted)"})
+}
+
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	serveAsset(w, r, "index.html")
-}
-
-var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · golocust</title><link rel="icon" href="/assets/favicon.svg"><link rel="stylesheet" href="/assets/app.css"></head>
-<body class="login-body"><main class="login-card">
-<h1 class="brand">go<span>locust</span></h1>
-{{if .Error}}<p class="login-error" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="/login">
-<input type="hidden" name="next" value="{{.Next}}">
-<label>User name<input name="username" autocomplete="username" required autofocus></label>
-<label>Password<input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit" class="btn primary">Log in</button>
-</form></main></body></html>
-`))
-
-func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
-	if s.auth == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	data := struct{ Error, Next string }{Next: safeNext(r.URL.Query().Get("next"))}
-	if r.URL.Query().Has("failed") {
-		data.Error = "Wrong user name or password."
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = loginTmpl.Execute(w, data)
-}
-
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if s.auth == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		writeError(w, bodyError(err))
-		return
-	}
-	next := safeNext(r.PostForm.Get("next"))
-	if !s.auth.check(r.PostForm.Get("username"), r.PostForm.Get("password")) {
-		s.log.Warn("web UI login failed", "remote", r.RemoteAddr)
-		http.Redirect(w, r, "/login?failed=1&next="+url.QueryEscape(next), http.StatusSeeOther)
-		return
-	}
-	http.SetCookie(w, s.auth.newSession())
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if s.auth != nil {
-		http.SetCookie(w, s.auth.endSession())
-	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

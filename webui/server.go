@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golocust/locust/audit"
 )
 
 // Options configure a [Server]. The zero value serves on 127.0.0.1:8089
@@ -21,11 +23,18 @@ type Options struct {
 	// other than localhost) requires Username and Password unless
 	// AllowNoAuth is set.
 	Addr string
-	// Username and Password, when set, protect every page and endpoint:
-	// browsers log in through a form and get a session cookie, API
-	// clients may send HTTP Basic credentials.
+	// Username and Password, when set, are one account with the admin
+	// role (--web-auth USER:PASS). With accounts, every page and endpoint
+	// needs a login: browsers log in through a form and get a session
+	// cookie, API clients may send HTTP Basic credentials.
 	Username, Password string
-	// AllowNoAuth allows a non-loopback Addr without credentials.
+	// UsersFile is a file of accounts, one a line: NAME ROLE HASH, where
+	// ROLE is viewer, operator or admin and HASH an argon2id or bcrypt
+	// hash ([HashPassword]). The server rereads it when it changes;
+	// sessions of accounts removed or changed end. It must not be
+	// writable by other users. Exclusive with Username.
+	UsersFile string
+	// AllowNoAuth allows a non-loopback Addr without accounts.
 	AllowNoAuth bool
 	// TLSCert and TLSKey are the files of a certificate and its key;
 	// with both set the server speaks HTTPS only.
@@ -39,8 +48,24 @@ type Options struct {
 	// failures are answered one at a time, so guessing is limited to one
 	// password per delay. 0 means one second.
 	AuthFailureDelay time.Duration
-	// SessionTTL is how long a login lasts; 0 means 12 hours.
+	// SessionTTL is how long a login lasts at most; 0 means 12 hours.
 	SessionTTL time.Duration
+	// SessionIdle ends a session after that long without a request (the
+	// live feed does not count); 0 means one hour.
+	SessionIdle time.Duration
+	// MaxConns caps the connections [Server.Serve] holds at once; more
+	// are closed at once. 0 means 256. MaxConnsPerSource caps those of
+	// one IP address; 0 means 64.
+	MaxConns, MaxConnsPerSource int
+	// Audit receives an entry for every login, logout, start, edit,
+	// stop, reset, host change and role denial; nil records them only in
+	// the server's memory (the latest 500, for admins at GET /audit).
+	Audit audit.Sink
+	// AuditFile names the file Audit writes to, shown to admins.
+	AuditFile string
+	// Routes are more endpoints, each with its role (see [Route]); a
+	// path that conflicts with a built-in route is an error.
+	Routes []Route
 	// Metrics, when set, is served at GET /metrics (Prometheus), behind
 	// the same credentials as every page.
 	Metrics http.Handler
@@ -60,6 +85,12 @@ type Server struct {
 	tls      *tls.Config
 	auth     *authenticator
 	csrf     *http.CrossOriginProtection
+	table    []Route
+	ring     *audit.Ring
+	sink     audit.Sink
+
+	auditErrMu sync.Mutex
+	auditErrAt time.Time
 
 	viewMu   sync.Mutex
 	view     *View
@@ -99,9 +130,12 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 	if strings.Contains(o.Username, ":") {
 		return nil, errors.New("webui: the user name may not contain ':'")
 	}
-	if !s.loopback && o.Username == "" && !o.AllowNoAuth {
+	if o.Username != "" && o.UsersFile != "" {
+		return nil, errors.New("webui: give either a users file (--web-users) or one account (--web-auth), not both")
+	}
+	if !s.loopback && o.Username == "" && o.UsersFile == "" && !o.AllowNoAuth {
 		return nil, fmt.Errorf("webui: refusing to serve on %q without credentials: anyone who can reach it could start load tests; "+
-			"set --web-auth user:password (or LOCUST_WEB_AUTH), bind a loopback address, or opt out with --web-no-auth", o.Addr)
+			"set --web-users FILE or --web-auth user:password (or LOCUST_WEB_AUTH), bind a loopback address, or opt out with --web-no-auth", o.Addr)
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return nil, errors.New("webui: TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
@@ -122,15 +156,39 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
 	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = time.Hour
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 256
+	}
+	if o.MaxConnsPerSource <= 0 {
+		o.MaxConnsPerSource = 64
+	}
 	s.log = o.Logger
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if o.Username != "" {
-		s.auth = newAuthenticator(o.Username, o.Password, o.AuthFailureDelay, o.SessionTTL, s.tls != nil)
+	switch {
+	case o.UsersFile != "":
+		accts, data, warning, err := loadUsers(o.UsersFile)
+		if err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+		if warning != "" {
+			s.log.Warn(warning)
+		}
+		s.auth = newAuthenticator(accts, o, s.tls != nil)
+		s.auth.usersFile, s.auth.usersData = o.UsersFile, data
+	case o.Username != "":
+		s.auth = newAuthenticator(map[string]*account{o.Username: plainAccount(o.Username, o.Password)}, o, s.tls != nil)
 	}
+	s.ring = audit.NewRing(500)
+	s.sink = audit.Multi(s.ring, o.Audit)
 	s.csrf = http.NewCrossOriginProtection()
-	s.handler = s.routes()
+	if s.handler, err = s.routes(o.Routes); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -154,11 +212,23 @@ func (s *Server) TLS() bool { return s.tls != nil }
 // Serve serves on ln until ctx is done, then shuts down gracefully (live
 // feeds are closed, requests in flight get up to 5 seconds) and returns
 // nil. Other errors of the listener are returned.
+//
+// Slow clients cannot hold connections: headers must arrive within 10
+// seconds, a whole request within 30, an answer be taken within 2 minutes
+// (the live feed excepted, once authenticated), and an idle connection
+// closes after 2 minutes; past [Options.MaxConns] connections (or
+// MaxConnsPerSource from one address) new ones are closed at once. While
+// it serves, the users file is reread when it changes, and failed logins
+// held back for aggregation are logged.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ln = newLimitListener(ln, s.opts.MaxConns, s.opts.MaxConnsPerSource, s.log)
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -168,6 +238,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go s.housekeeping(ctx)
 	select {
 	case err := <-errc:
 		s.doneOnce.Do(func() { close(s.done) })

@@ -7,6 +7,8 @@ import { Charts } from "./charts";
 import { exceptionsTable, failuresTable, liveStatsTable, ratiosList, workersTable } from "./tables";
 import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
 import type { Info, LiveMessage, Ratios, View } from "./types";
+import { can, loadSession, post, session } from "./session";
+import { AuditPanel } from "./auditlog";
 
 let info: Info | null = null;
 let view: View | null = null;
@@ -23,6 +25,7 @@ const workers = workersTable();
 const charts = new Charts();
 const schedule = new ScheduleSummary();
 const verdict = new VerdictPanel();
+const auditPanel = new AuditPanel();
 
 function mount(): void {
   $("tab-stats").append(schedule.element, stats.element);
@@ -32,6 +35,7 @@ function mount(): void {
   $("tab-exceptions").appendChild(exceptions.element);
   $("tab-workers").appendChild(workers.element);
   $("tab-ratios").appendChild(ratiosList(null));
+  $("tab-audit").appendChild(auditPanel.element);
   stats.render([]);
   failures.render([]);
   exceptions.render([]);
@@ -55,6 +59,7 @@ function showTab(name: string): void {
   }
   if (name === "charts") charts.draw();
   if (name === "ratios") void loadRatios();
+  if (name === "audit") void auditPanel.load();
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
 }
 
@@ -120,6 +125,7 @@ function handle(m: LiveMessage): void {
     info = m.info;
     setText("version", `golocust ${info.version} · ${info.program} · ${info.mode} mode`);
     $("logout").hidden = !m.auth;
+    if (m.auth && session()) setText("whoami", `${session()!.user} (${session()!.role})`);
     fillClassPicker(info);
     return;
   }
@@ -147,7 +153,7 @@ function handle(m: LiveMessage): void {
     if (currentTab === "charts") charts.draw();
   }
   if (currentTab === "ratios" && view.state !== "ready" && Math.floor(view.time) % 5 === 0) void loadRatios();
-  if (!autoOpened && view.state === "ready") {
+  if (!autoOpened && view.state === "ready" && can("control")) {
     autoOpened = true;
     openForm(false);
   }
@@ -167,9 +173,11 @@ function updateHeader(v: View): void {
   setText("h-rps", f.rate(v.current_rps));
   setText("h-fail", f.pct(v.fail_ratio));
   const running = v.state === "spawning" || v.state === "running";
-  $("btn-new").hidden = running || v.state === "stopping";
-  $("btn-edit").hidden = !running;
-  $("btn-stop").hidden = !running;
+  const control = can("control");
+  $("btn-new").hidden = !control || running || v.state === "stopping";
+  $("btn-edit").hidden = !control || !running;
+  $("btn-stop").hidden = !control || !running;
+  $("btn-reset").hidden = !control;
   document.title = `golocust · ${v.state}${v.host ? " · " + v.host : ""}`;
 }
 
@@ -255,7 +263,7 @@ async function submitForm(ev: Event): Promise<void> {
   const btn = $("start-submit") as HTMLButtonElement;
   btn.disabled = true;
   try {
-    const r = await fetch("/swarm", { method: "POST", body });
+    const r = await post("/swarm", body);
     const data = (await r.json().catch(() => ({}))) as { success?: boolean; message?: string; field?: string };
     if (!r.ok || data.success === false) {
       const msg = $("form-error");
@@ -278,7 +286,7 @@ async function submitForm(ev: Event): Promise<void> {
 
 async function command(url: string): Promise<void> {
   try {
-    const r = await fetch(url, { cache: "no-store" });
+    const r = await post(url);
     if (!r.ok) {
       const data = (await r.json().catch(() => ({}))) as { message?: string };
       banner(data.message || `${url} failed: ${r.status}`, "error");
@@ -288,8 +296,24 @@ async function command(url: string): Promise<void> {
   }
 }
 
-function init(): void {
+async function logout(ev: Event): Promise<void> {
+  ev.preventDefault();
+  try {
+    await post("/logout");
+  } finally {
+    location.href = "/login";
+  }
+}
+
+async function init(): Promise<void> {
   mount();
+  try {
+    if (!(await loadSession())) return;
+  } catch {
+    banner("Cannot reach the server.", "error");
+  }
+  $("tab-btn-audit").hidden = !can("audit");
+  $("logout").addEventListener("submit", (e) => void logout(e));
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>(".tabs [data-tab]"))) {
     b.addEventListener("click", () => showTab(b.dataset.tab!));
   }
@@ -310,5 +334,5 @@ function init(): void {
   connect();
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-else init();
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => void init());
+else void init();

@@ -1,0 +1,173 @@
+package locust_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golocust/locust"
+	"github.com/golocust/locust/history"
+)
+
+const histSecretHeader = "Bearer hdr-s3cr3t-value"
+
+type histUser struct{ locust.HTTPUser }
+
+func (u *histUser) get(ctx context.Context) error {
+	u.Client.Get(ctx, "/items", locust.Header("Authorization", histSecretHeader))
+	return nil
+}
+
+func histClass() *locust.Class[*histUser] {
+	return &locust.Class[*histUser]{Name: "Hist", New: func() *histUser { return &histUser{} },
+		Wait: locust.Constant(time.Millisecond), Tasks: []locust.Task[*histUser]{{Name: "get", Weight: 1, Fn: (*histUser).get}}}
+}
+
+func histOpen(t *testing.T, path string) *history.Store {
+	t.Helper()
+	s, err := history.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// A headless run with --history is saved with exactly its final
+// statistics (counts equal to the server's, percentiles equal to the JSON
+// output's), its labels and options, and without any secret.
+func TestHistoryHeadlessRunSaved(t *testing.T) {
+	srv := newRunServer(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	res := runMain(t, &locust.Program{Classes: []locust.UserClass{histClass()}},
+		"--headless", "-u", "2", "-r", "10", "-i", "300", "-H", srv.URL, "--json", "--history", db,
+		"--label", "commit=abc123", "--label", "env=ci", "--profile", "smoke", "--cluster-token", "tok-s3cr3t-value")
+	if res.code != 0 {
+		t.Fatalf("exit code %d, stderr:\n%s", res.code, res.stderr)
+	}
+	s := histOpen(t, db)
+	list, err := s.List(context.Background(), history.Filter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List = %v, %v; want one run", list, err)
+	}
+	run, err := s.Get(context.Background(), list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != history.Finished || run.Requests != srv.total.Load() || run.Requests != 300 ||
+		run.Labels["commit"] != "abc123" || run.Labels["env"] != "ci" || run.Profile != "smoke" ||
+		run.ExitCode != 0 || run.Host != srv.URL || len(run.Classes) != 1 || run.Nodes[0] != "local" ||
+		run.Options["cluster-token"] != "REDACTED" || run.Build.GoVersion == "" || len(run.Points) == 0 {
+		t.Errorf("saved run: %+v", run)
+	}
+	var doc struct {
+		Total struct {
+			Requests    int64              `json:"num_requests"`
+			Percentiles map[string]float64 `json:"response_time_percentiles_ms"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := locust.HistorySnapshot(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for label, q := range map[string]float64{"50": 0.5, "95": 0.95, "99": 0.99, "100": 1} {
+		got := float64(snap.Total.Percentile(q).Round(time.Microsecond)/time.Microsecond) / 1e3
+		if got != doc.Total.Percentiles[label] {
+			t.Errorf("p%s: stored %vms, live %vms", label, got, doc.Total.Percentiles[label])
+		}
+	}
+	if fi, err := os.Stat(db); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("store file mode: %v, %v", fi, err)
+	}
+	s.Close()
+	for _, f := range []string{db, db + "-wal"} {
+		b, _ := os.ReadFile(f)
+		for _, secret := range []string{"tok-s3cr3t-value", "hdr-s3cr3t-value"} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds the secret %q", filepath.Base(f), secret)
+			}
+		}
+	}
+}
+
+// The regression gate: thresholds relative to a baseline run.
+func TestHistoryBaselineGate(t *testing.T) {
+	srv := newRunServer(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	prog := func() *locust.Program { return &locust.Program{Classes: []locust.UserClass{histClass()}} }
+	base := []string{"--headless", "-u", "1", "-r", "10", "-i", "50", "-H", srv.URL, "--history", db}
+
+	// No baseline yet: a clear error, or a pass with a warning when asked.
+	res := runMain(t, prog(), append(base, "--baseline", "last", "--threshold", "p95 < baseline*2")...)
+	if res.code != locust.ExitError || !strings.Contains(res.stderr, "no finished run matches") {
+		t.Fatalf("missing baseline: exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+	res = runMain(t, prog(), append(base, "--baseline", "last", "--baseline-optional", "--threshold", "p95 < baseline*2")...)
+	if res.code != 0 || !strings.Contains(res.stderr, "no baseline run") {
+		t.Fatalf("--baseline-optional: exit %d, stderr:\n%s\n%s", res.code, res.stderr, res.stdout)
+	}
+	first := histOpen(t, db)
+	list, _ := first.List(context.Background(), history.Filter{})
+	if len(list) != 1 {
+		t.Fatalf("%d runs after the first, want 1", len(list))
+	}
+	baseID := list[0].ID
+
+	// Same load again: requests equal the baseline's, so 'requests ==
+	// baseline' holds and 'requests > baseline*1.5' fails, and the
+	// verdict shows the baseline's value.
+	res = runMain(t, prog(), append(base, "--baseline", "last", "--threshold", "requests >= baseline",
+		"--threshold", "GET /items: requests > baseline*1.5")...)
+	if res.code != locust.ExitThresholds {
+		t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", res.code, locust.ExitThresholds, res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "baseline 50, limit 75") {
+		t.Errorf("the verdict table does not show the baseline's value:\n%s", res.stdout)
+	}
+	list, _ = first.List(context.Background(), history.Filter{})
+	run, _ := first.Get(context.Background(), list[0].ID)
+	if run.Baseline != baseID || run.Verdict != "fail" || len(run.Thresholds) != 2 || run.Thresholds[1].Baseline != "50" {
+		t.Errorf("the run does not keep its baseline and results: %+v", run)
+	}
+	// Usage errors.
+	res = runMain(t, prog(), append(base, "--threshold", "p95 < baseline*2")...)
+	if res.code != locust.ExitUsage || !strings.Contains(res.stderr, "--baseline") {
+		t.Errorf("baseline threshold without --baseline: exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+	res = runMain(t, prog(), append(base, "--baseline", "last", "--no-history")...)
+	if res.code != locust.ExitUsage {
+		t.Errorf("--baseline with --no-history: exit %d", res.code)
+	}
+}
+
+// A store that cannot be used costs the run none of its other outputs.
+func TestHistoryCorruptStoreKeepsOutputs(t *testing.T) {
+	srv := newRunServer(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "corrupt.db")
+	if err := os.WriteFile(db, bytes.Repeat([]byte("garbage!"), 1024), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runMain(t, &locust.Program{Classes: []locust.UserClass{histClass()}},
+		"--headless", "-u", "1", "-r", "10", "-i", "20", "-H", srv.URL, "--history", db, "--csv", filepath.Join(dir, "out"), "--json")
+	if res.code != 0 {
+		t.Fatalf("exit code %d, stderr:\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "cannot open the run store") || !strings.Contains(res.stderr, "corrupt.db") {
+		t.Errorf("no clear error about the store:\n%s", res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out_stats.csv")); err != nil {
+		t.Error(err)
+	}
+	if !json.Valid([]byte(res.stdout)) {
+		t.Errorf("no JSON output:\n%s", res.stdout)
+	}
+}

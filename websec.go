@@ -1,0 +1,185 @@
+package locust
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/golocust/locust/audit"
+	"github.com/golocust/locust/internal/cli"
+	"github.com/golocust/locust/webui"
+)
+
+// webSecOptions are the options of the web UI's accounts and of the audit
+// log (docs/security.md).
+type webSecOptions struct {
+	usersFile     string
+	noAuthConfirm bool
+	auditLog      string
+	hashPassword  bool
+	verifyAudit   string
+
+	// sink is the open audit log (nil without --audit-log), set by Main.
+	sink audit.Sink
+}
+
+// registerWebSecOptions adds the options of accounts and auditing to the
+// web UI group.
+func registerWebSecOptions(s *cli.Set, o *webSecOptions) {
+	fs := s.FlagSet()
+	fs.StringVar(&o.usersFile, "web-users", "", "File of web UI accounts, one a line: NAME ROLE HASH, ROLE viewer, operator or admin, HASH from --hash-password (argon2id) or bcrypt. Reread when it changes.")
+	s.Describe("web-users", "", "FILE")
+	fs.BoolVar(&o.noAuthConfirm, "web-no-auth-confirm", false, "Confirm --web-no-auth on an address beyond loopback: anyone who reaches the web UI may start, stop and aim load tests.")
+	s.Describe("web-no-auth-confirm", "", "")
+	fs.StringVar(&o.auditLog, "audit-log", "", "Append who did what (logins, starts, stops, resets, host changes, denials) to FILE, one hash-chained JSON line an event, mode 0600.")
+	s.Describe("audit-log", "", "FILE")
+	fs.BoolVar(&o.hashPassword, "hash-password", false, "Read a password on standard input, print its argon2id hash for --web-users, and exit.")
+	s.Describe("hash-password", "", "")
+	s.SetEnv("hash-password", "")
+	fs.StringVar(&o.verifyAudit, "verify-audit-log", "", "Check the hash chain of an audit log, print the first tampered entry (exit 1) or a summary, and exit.")
+	s.Describe("verify-audit-log", "", "FILE")
+	s.SetEnv("verify-audit-log", "")
+}
+
+// runSecurityTool runs --hash-password and --verify-audit-log; ok is false
+// when neither is set.
+func runSecurityTool(o *webSecOptions, stdin io.Reader, stdout, stderr io.Writer, prog string) (code int, ok bool) {
+	switch {
+	case o.hashPassword:
+		pw, err := readPassword(stdin)
+		if err == nil {
+			var h string
+			if h, err = webui.HashPassword(pw); err == nil {
+				fmt.Fprintln(stdout, h)
+				return ExitOK, true
+			}
+		}
+		fmt.Fprintf(stderr, "%s: --hash-password: %v\n", prog, err)
+		return ExitUsage, true
+	case o.verifyAudit != "":
+		f, err := os.Open(o.verifyAudit)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --verify-audit-log: %v\n", prog, err)
+			return ExitUsage, true
+		}
+		defer f.Close()
+		sum, err := audit.Verify(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %s: %v (the %d entries before it are intact)\n", prog, o.verifyAudit, err, sum.Entries)
+			return ExitError, true
+		}
+		fmt.Fprintf(stdout, "%s: %d entries, chain intact", o.verifyAudit, sum.Entries)
+		if sum.Entries > 0 {
+			fmt.Fprintf(stdout, ", %s to %s, last hash %s", sum.First.Format(time.RFC3339), sum.Last.Format(time.RFC3339), sum.LastHash)
+		}
+		fmt.Fprintln(stdout)
+		return ExitOK, true
+	}
+	return 0, false
+}
+
+// readPassword reads one line (the password) from r.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on standard input (printf '%s\\n' \"$PASSWORD\" | prog --hash-password)")
+	}
+	return pw, nil
+}
+
+// openAuditLog opens --audit-log and records the configuration the
+// program starts with. The returned function closes it.
+func openAuditLog(o *options, log *slog.Logger) (func(), error) {
+	if o.sec.auditLog == "" {
+		return func() {}, nil
+	}
+	f, err := audit.OpenFile(o.sec.auditLog)
+	if err != nil {
+		return nil, err
+	}
+	o.sec.sink = f
+	mode := "local"
+	switch {
+	case o.master:
+		mode = "master"
+	case o.worker:
+		mode = "worker"
+	}
+	params := map[string]any{"mode": mode, "args": redactArgs(o.args), "headless": o.headless}
+	if o.host != "" {
+		params["host"] = o.host
+	}
+	if !o.headless && !o.worker {
+		params["web_host"], params["web_port"] = o.webHost, o.webPort
+		params["web_users"], params["web_auth"] = o.sec.usersFile, o.webAuth != ""
+	}
+	if err := f.Record(audit.Entry{Time: time.Now(), Actor: "system", Action: "config", Params: params, Outcome: audit.OK}); err != nil {
+		log.Error("cannot write the audit log", "error", err)
+	}
+	return func() {
+		_ = f.Record(audit.Entry{Time: time.Now(), Actor: "system", Action: "exit", Outcome: audit.OK})
+		_ = f.Close()
+	}, nil
+}
+
+// secretFlags are options whose values never reach the audit log.
+var secretFlags = []string{"web-auth", "cluster-token"}
+
+// redactArgs returns the command line with the values of secret options
+// and URL passwords replaced.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	hideNext := false
+	for i, a := range args {
+		switch {
+		case hideNext:
+			out[i], hideNext = "[redacted]", false
+			continue
+		}
+		out[i] = audit.RedactURL(a)
+		for _, f := range secretFlags {
+			if a == "--"+f || a == "-"+f {
+				hideNext = true
+			} else if strings.HasPrefix(a, "--"+f+"=") || strings.HasPrefix(a, "-"+f+"=") {
+				out[i] = a[:strings.IndexByte(a, '=')+1] + "[redacted]"
+			}
+		}
+	}
+	return out
+}
+
+// webuiSecurity returns the web UI options of accounts and auditing, after
+// checking that --web-no-auth beyond loopback is confirmed.
+func webuiSecurity(o *options, opts *webui.Options) error {
+	opts.UsersFile = o.sec.usersFile
+	if o.sec.sink != nil {
+		opts.Audit, opts.AuditFile = o.sec.sink, o.sec.auditLog
+	}
+	if opts.AllowNoAuth && !o.sec.noAuthConfirm && opts.Username == "" && opts.UsersFile == "" && !webuiLoopback(opts.Addr) {
+		return fmt.Errorf("--web-no-auth on %q also needs --web-no-auth-confirm: anyone who reaches it may start, stop and aim load tests; "+
+			"prefer --web-users FILE or --web-auth USER:PASS", opts.Addr)
+	}
+	return nil
+}
+
+// webuiLoopback reports whether a web UI address is a loopback one.
+func webuiLoopback(addr string) bool {
+	host := addr
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		host = addr[:i]
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	return strings.HasPrefix(host, "127.") || host == "::1"
+}

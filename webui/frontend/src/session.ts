@@ -1,0 +1,41 @@
+// The page's session: who is logged in, what the role allows, and the
+// CSRF token that every state-changing request of a browser session sends
+// in the X-CSRF-Token header (GET /session).
+
+export interface SessionInfo {
+  auth: boolean;
+  user: string;
+  role: string;
+  csrf: string;
+  can: string[];
+}
+
+let current: SessionInfo | null = null;
+
+// loadSession asks the server who we are; a 401 sends the page to the
+// login form.
+export async function loadSession(): Promise<SessionInfo | null> {
+  const r = await fetch("/session", { cache: "no-store" });
+  if (r.status === 401) {
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+    return null;
+  }
+  if (!r.ok) return null;
+  current = (await r.json()) as SessionInfo;
+  return current;
+}
+
+export function session(): SessionInfo | null {
+  return current;
+}
+
+export function can(what: string): boolean {
+  return current !== null && current.can.includes(what);
+}
+
+// post sends a state-changing request with the session's CSRF token.
+export function post(url: string, body?: BodyInit): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (current && current.csrf) headers["X-CSRF-Token"] = current.csrf;
+  return fetch(url, { method: "POST", body, headers, cache: "no-store" });
+}
