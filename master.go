@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golocust/locust/audit"
 	"github.com/golocust/locust/distributed"
 )
 
@@ -34,6 +35,10 @@ type MasterOptions struct {
 	NoRebalance bool
 	// ReadLimit bounds each message from a worker, in bytes (16 MiB).
 	ReadLimit int64
+	// Audit, when set, receives an entry for every worker that joins,
+	// is refused, quits or is lost (written from a queue: the master
+	// never waits for it).
+	Audit audit.Sink
 }
 
 // MasterRunner drives a cluster of workers: it owns no users, dispatches
@@ -93,7 +98,7 @@ func NewMasterRunner(cfg Config, opts MasterOptions) (*MasterRunner, error) {
 	r.m, err = distributed.NewMaster(distributed.MasterConfig{
 		Listener: opts.Listener, Addr: opts.Addr, Token: opts.Token, TLS: opts.TLS, Classes: dc,
 		HeartbeatInterval: opts.HeartbeatInterval, NoRebalance: opts.NoRebalance, ReadLimit: opts.ReadLimit,
-		AllowedHosts: cfg.AllowedHosts, OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log,
+		AllowedHosts: cfg.AllowedHosts, OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log, OnWorkerEvent: workerAuditor(opts.Audit, r.log),
 	})
 	if err != nil {
 		return nil, err

@@ -34,13 +34,6 @@ type Health struct {
 	CPUSaturated bool
 }
 
-// Health returns the generator's health during the current or last test.
-func (r *LocalRunner) Health() Health {
-	r.healthMu.Lock()
-	defer r.healthMu.Unlock()
-	return r.health
-}
-
 // cpuPercent returns the CPU use between two samples in percent of
 // cores CPUs: cpu time used over wall time elapsed.
 func cpuPercent(cpu, wall time.Duration, cores int) float64 {
@@ -93,21 +86,4 @@ func (r *LocalRunner) cpuMonitor(ctx context.Context) {
 			}
 		}
 	}
-}
-
-// Verdict evaluates Config.Thresholds for the current or last test: the
-// end-of-test thresholds over the statistics now, the rolling ones as
-// checked while the test ran (a rolling threshold fails if any of its
-// checks failed), and whether an abort rule stopped the test.
-func (r *LocalRunner) Verdict() Verdict {
-	return r.verdictOf(r.Snapshot())
-}
-
-// verdictOf is Verdict over the snapshot s (the web UI's, so that its
-// statistics and verdict agree).
-func (r *LocalRunner) verdictOf(s *Snapshot) Verdict {
-	r.healthMu.Lock()
-	w := r.rolling
-	r.healthMu.Unlock()
-	return verdictOf(s, r.cfg.Thresholds, w)
 }

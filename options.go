@@ -103,7 +103,7 @@ type options struct {
 	// set is the option set o was parsed with, for the source of values.
 	set *cli.Set
 	// open are the open-model, threshold and limit options
-	// (options_open.go).
+	// (options_arrival.go).
 	open openOptions
 	// hist are the run history's options (options_history.go).
 	hist historyOptions

@@ -160,21 +160,11 @@ func writePercentileTable(w io.Writer, s *Snapshot, nameWidth int) error {
 // The separator spans the stats table's width for the terminal of
 // [consoleTermCols], as in Locust.
 func writeErrorReport(w io.Writer, s *Snapshot) error {
-	if len(s.Failures) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString("Error report\n")
-	b.WriteString("# occurrences      Error\n")
-	sep := consoleSeparator(18, 80+consoleNameWidth(consoleTermCols())-19)
-	b.WriteString(sep)
+	rows := make([]consoleCountRow, 0, len(s.Failures))
 	for _, f := range outputSortedFailures(s.Failures) {
-		fmt.Fprintf(&b, "%-18d %s\n", f.Occurrences, consoleSanitize(f.Type+" "+f.Name+": "+f.Error))
+		rows = append(rows, consoleCountRow{f.Occurrences, f.Type + " " + f.Name + ": " + f.Error})
 	}
-	b.WriteString(sep)
-	b.WriteString("\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return writeCountReport(w, "Error report", "Error", rows)
 }
 
 // writeExceptionReport writes the errors and panics of user code in s to
@@ -183,16 +173,33 @@ func writeErrorReport(w io.Writer, s *Snapshot) error {
 // nothing when there are none. Locust prints no such table; it follows
 // the error report's layout.
 func writeExceptionReport(w io.Writer, s *Snapshot) error {
-	if len(s.Exceptions) == 0 {
+	rows := make([]consoleCountRow, 0, len(s.Exceptions))
+	for _, e := range outputSortedExceptions(s.Exceptions) {
+		rows = append(rows, consoleCountRow{e.Count, e.Message})
+	}
+	return writeCountReport(w, "Exception report", "Message", rows)
+}
+
+// consoleCountRow is one line of a count report.
+type consoleCountRow struct {
+	n    int64
+	text string // from targets or user code: sanitized when written
+}
+
+// writeCountReport writes the layout of Locust's error report: a title,
+// "# occurrences" and column, one line per row, then an empty line;
+// nothing without rows.
+func writeCountReport(w io.Writer, title, column string, rows []consoleCountRow) error {
+	if len(rows) == 0 {
 		return nil
 	}
 	var b strings.Builder
-	b.WriteString("Exception report\n")
-	b.WriteString("# occurrences      Message\n")
+	b.WriteString(title + "\n")
+	b.WriteString("# occurrences      " + column + "\n")
 	sep := consoleSeparator(18, 80+consoleNameWidth(consoleTermCols())-19)
 	b.WriteString(sep)
-	for _, e := range outputSortedExceptions(s.Exceptions) {
-		fmt.Fprintf(&b, "%-18d %s\n", e.Count, consoleSanitize(e.Message))
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-18d %s\n", r.n, consoleSanitize(r.text))
 	}
 	b.WriteString(sep)
 	b.WriteString("\n")

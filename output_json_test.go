@@ -20,7 +20,7 @@ type jsonTestReport struct {
 	Users         int             `json:"users"`
 	Entries       []jsonTestEntry `json:"entries"`
 	Total         jsonTestEntry   `json:"total"`
-	// Schedule and Thresholds are decoded in output_open_test.go.
+	// Schedule and Thresholds are decoded by the tests that need them.
 	Schedule   json.RawMessage `json:"schedule"`
 	Thresholds json.RawMessage `json:"thresholds"`
 	Failures   []struct {

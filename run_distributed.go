@@ -99,6 +99,7 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 		bind = ""
 	}
 	opts := MasterOptions{Addr: net.JoinHostPort(bind, strconv.Itoa(o.masterBindPort)), Token: o.clusterToken, NoRebalance: o.noRebalance}
+	opts.Audit = o.sec.sink
 	expect := o.expectWorkers
 	procs := distProcesses(o.processes)
 	if procs > 0 {

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golocust/locust/audit"
+	"github.com/golocust/locust/distributed"
 	"github.com/golocust/locust/internal/cli"
 	"github.com/golocust/locust/webui"
 )
@@ -182,4 +184,52 @@ func webuiLoopback(addr string) bool {
 		return true
 	}
 	return strings.HasPrefix(host, "127.") || host == "::1"
+}
+
+// workerAuditQueue bounds the worker events waiting for the audit sink.
+const workerAuditQueue = 1024
+
+// workerAuditor returns the master's OnWorkerEvent for sink: events are
+// queued and written by one goroutine, so the master never waits for the
+// disk; a full queue drops events and says so in the log. Nil without a
+// sink.
+func workerAuditor(sink audit.Sink, log *slog.Logger) func(distributed.WorkerEvent) {
+	if sink == nil {
+		return nil
+	}
+	q := make(chan audit.Entry, workerAuditQueue)
+	go func() {
+		for e := range q {
+			if err := sink.Record(e); err != nil {
+				log.Error("cannot write the audit log", "error", err)
+			}
+		}
+	}()
+	var mu sync.Mutex
+	dropped := 0
+	return func(ev distributed.WorkerEvent) {
+		actor := ev.Worker
+		if actor == "" {
+			actor = "unknown worker"
+		}
+		outcome := audit.OK
+		switch ev.Kind {
+		case distributed.WorkerRefused:
+			outcome = audit.Denied
+		case distributed.WorkerLost:
+			outcome = audit.Failed
+		}
+		e := audit.Entry{Time: time.Now(), Actor: actor, Role: "worker", Source: ev.Remote, Action: string(ev.Kind), Outcome: outcome, Reason: ev.Reason}
+		select {
+		case q <- e:
+		default:
+			mu.Lock()
+			dropped++
+			n := dropped
+			mu.Unlock()
+			if n == 1 || n%1000 == 0 {
+				log.Warn("audit log: worker events dropped (the queue is full)", "dropped", n)
+			}
+		}
+	}
 }

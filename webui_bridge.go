@@ -91,20 +91,6 @@ func webuiRunClasses(r Runner) []runClass {
 	return nil
 }
 
-func (r *LocalRunner) webuiHost() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.host
-}
-
-// webuiSetHost sets the host of the next test; no user runs now: users
-// read the host when they start, after start() takes the same lock.
-func (r *LocalRunner) webuiSetHost(host string) {
-	r.mu.Lock()
-	r.host = host
-	r.mu.Unlock()
-}
-
 // host returns the current target host.
 func (b *webuiBridge) host() string {
 	if h, ok := b.r.(webuiHoster); ok {

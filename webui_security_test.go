@@ -7,13 +7,22 @@ package locust
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,6 +36,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/golocust/locust/audit"
+	"github.com/golocust/locust/distributed"
 	"github.com/golocust/locust/webui"
 )
 
@@ -589,4 +599,118 @@ func TestRedactArgs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("%q", got)
 	}
+}
+
+// TestWebUISecureCookieWithTLS: under TLS the session cookie is Secure
+// and the server sends HSTS.
+func TestWebUISecureCookieWithTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+
+	r, err := NewLocalRunner(Config{Classes: webuiTestClasses(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	srv, err := webui.New(newWebUIBridge(r, webui.Info{Program: "test"}, log), &webui.Options{Addr: "127.0.0.1:0",
+		Username: "admin", Password: "pw", TLSCert: certFile, TLSKey: keyFile, Logger: log, AuthFailureDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(srv.URL(ln.Addr())+"login", url.Values{"username": {"admin"}, "password": {"pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cks := resp.Cookies()
+	if len(cks) != 1 || !cks[0].Secure || !cks[0].HttpOnly || cks[0].SameSite != http.SameSiteStrictMode {
+		t.Errorf("cookies %+v", cks)
+	}
+	if !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Errorf("no HSTS: %v", resp.Header)
+	}
+}
+
+// TestMasterAuditsWorkers: workers joining, refused (a wrong token) and
+// leaving are in the audit log with their address.
+func TestMasterAuditsWorkers(t *testing.T) {
+	ring := audit.NewRing(100)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMasterRunner(Config{Classes: webuiTestClasses(), Logger: slog.New(slog.DiscardHandler)},
+		MasterOptions{Listener: ln, Token: "right", HeartbeatInterval: 200 * time.Millisecond, Audit: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = m.Quit(ctx)
+	}()
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+distributed.WorkerPath, nil)
+	req.Header.Set("Authorization", "Bearer wrong")
+	if resp, _ := webuiDo(t, req); resp.StatusCode != 401 {
+		t.Errorf("wrong token: %d", resp.StatusCode)
+	}
+	w, err := NewWorkerRunner(Config{Classes: webuiTestClasses(), Logger: slog.New(slog.DiscardHandler)},
+		WorkerOptions{MasterAddr: ln.Addr().String(), Token: "right", ID: "w-audit", ReportInterval: 200 * time.Millisecond, HeartbeatInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := m.WaitWorkers(wctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	want := map[string]bool{"worker.refused": false, "worker.join": false}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		left := false
+		for _, e := range ring.Entries() {
+			if _, ok := want[e.Action]; ok && e.Source != "" && e.Role == "worker" {
+				want[e.Action] = true
+			}
+			if e.Action == "worker.join" && e.Actor != "w-audit" {
+				t.Errorf("join entry %+v", e)
+			}
+			if (e.Action == "worker.quit" || e.Action == "worker.lost") && e.Actor == "w-audit" {
+				left = true
+			}
+		}
+		if want["worker.refused"] && want["worker.join"] && left {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("audit entries: %+v", ring.Entries())
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/golocust/locust/distributed"
-	"github.com/golocust/locust/internal/dispatch"
 )
 
 // WorkerOptions configure how a [WorkerRunner] reaches its master. The
@@ -79,21 +78,18 @@ func NewWorkerRunner(cfg Config, opts WorkerOptions) (*WorkerRunner, error) {
 	if addr == "" {
 		addr = "127.0.0.1:5557"
 	}
-	names := make([]string, len(lr.classes))
-	for i, c := range lr.classes {
-		names[i] = c.cc.name
-	}
+	names := lr.classNames()
 	r.w, err = distributed.NewWorker(distributed.WorkerConfig{
 		MasterAddr: addr, TLS: opts.TLS, Token: opts.Token, ID: opts.ID, Classes: names, Load: (*workerLoad)(r),
 		ReportInterval: opts.ReportInterval, HeartbeatInterval: opts.HeartbeatInterval,
-		LostMasterTimeout: opts.LostMasterTimeout, Logger: lr.log,
+		LostMasterTimeout: opts.LostMasterTimeout, Logger: lr.logger(),
 		MaxUsers: opts.MaxUsers, AllowInsecureToken: opts.AllowInsecureToken, AllowedHosts: cfg.AllowedHosts,
 	})
 	if err != nil {
 		return nil, err
 	}
 	r.id = r.w.ID()
-	lr.stats.node = r.id
+	lr.Stats().node = r.id
 	return r, nil
 }
 
@@ -108,7 +104,7 @@ func (r *WorkerRunner) Run(ctx context.Context) error {
 	defer close(r.done)
 	err := r.w.Run(ctx)
 	_ = r.lr.Stop(context.Background())
-	r.lr.events.Quitting.Fire(TestEvent{Runner: r})
+	r.lr.Events().Quitting.Fire(TestEvent{Runner: r})
 	return err
 }
 
@@ -154,16 +150,14 @@ func (r *WorkerRunner) ResetStats() {
 }
 
 // Events returns the worker's event hooks.
-func (r *WorkerRunner) Events() *Events { return r.lr.events }
+func (r *WorkerRunner) Events() *Events { return r.lr.Events() }
 
 // workerLoad is the WorkerRunner as the distributed package drives it.
 type workerLoad WorkerRunner
 
 func (l *workerLoad) Spawn(s *distributed.Spawn) error {
 	lr := l.lr
-	lr.mu.Lock()
-	idle := lr.state == StateReady || lr.state == StateStopped
-	lr.mu.Unlock()
+	idle := lr.idle()
 	share := 0.0 // this worker's part of the cluster's request-rate ceiling
 	if s.MaxRPS > 0 && s.Part != nil {
 		share = SplitRate(s.MaxRPS, s.Part.Of)[s.Part.Index]
@@ -171,7 +165,7 @@ func (l *workerLoad) Spawn(s *distributed.Spawn) error {
 	if idle {
 		// Starting resets the statistics: keep what was not reported yet
 		// (recorded after the master was lost, say) for the next report.
-		d := lr.stats.Delta()
+		d := lr.Stats().Delta()
 		l.mu.Lock()
 		l.carry = l.carry.Merge(d)
 		l.mu.Unlock()
@@ -185,65 +179,12 @@ func (l *workerLoad) Spawn(s *distributed.Spawn) error {
 	return lr.StartClasses(s.Counts, s.Rate)
 }
 
-// workerArrival starts this worker's part of a distributed arrival-rate
-// test, or, when one runs, hands its scheduler the new part (workers
-// joined or left).
-func (r *LocalRunner) workerArrival(s *distributed.Spawn, idle bool) error {
-	a := Arrival{Rate: s.Arrival.Rate, PreAllocated: s.Arrival.PreAllocated, MaxUsers: s.Arrival.MaxUsers}
-	for _, st := range s.Arrival.Stages {
-		a.Stages = append(a.Stages, RateStage{Duration: st.Duration, Target: st.Target})
-	}
-	if err := a.validate(); err != nil {
-		return err
-	}
-	parts, err := a.Split(s.Part.Of)
-	if err != nil {
-		return err
-	}
-	p := parts[s.Part.Index]
-	origin, from := time.Unix(0, s.Arrival.Start), time.Unix(0, s.Arrival.From)
-	if idle {
-		return r.start(rampCmd{arrival: &p, origin: origin, from: from})
-	}
-	_, mx := p.poolSizes()
-	dc := make([]dispatch.Class, len(r.classes))
-	for i, rc := range r.classes {
-		dc[i] = dispatch.Class{Weight: rc.cc.weight}
-	}
-	r.mu.Lock()
-	t := r.test
-	var ar *arrivalRT
-	if t != nil {
-		ar = t.arrival
-	}
-	r.mu.Unlock()
-	if ar == nil {
-		return errors.New("the master re-split an arrival-rate schedule, but no arrival-rate test runs here")
-	}
-	ar.resplit(&arrivalSplit{part: p.Part, maxBy: dispatch.Counts(dc, mx), from: from})
-	return nil
-}
-
-// workerSetMaxRPS changes the running test's request-rate ceiling to
-// perSec (a worker's new share); a test started without one keeps none.
-func (r *LocalRunner) workerSetMaxRPS(perSec float64) {
-	r.mu.Lock()
-	t := r.test
-	r.mu.Unlock()
-	if t == nil || perSec <= 0 {
-		return
-	}
-	if l, _ := t.ctx.Value(limitKey{}).(*rateLimiter); l != nil {
-		l.setRate(perSec)
-	}
-}
-
 func (l *workerLoad) Stop() { _ = l.lr.Stop(context.Background()) }
 
 func (l *workerLoad) ResetStats() { (*WorkerRunner)(l).ResetStats() }
 
 func (l *workerLoad) Report() []byte {
-	d := l.lr.stats.Delta()
+	d := l.lr.Stats().Delta()
 	l.mu.Lock()
 	if l.carry != nil {
 		d = l.carry.Merge(d)
@@ -252,35 +193,10 @@ func (l *workerLoad) Report() []byte {
 	l.mu.Unlock()
 	b, err := d.MarshalBinary()
 	if err != nil {
-		l.lr.log.Error("cannot encode the statistics report", "error", err)
+		l.lr.logger().Error("cannot encode the statistics report", "error", err)
 		return nil
 	}
 	return b
 }
 
-func (l *workerLoad) Status() distributed.Status {
-	lr := l.lr
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	counts := make(map[string]int, len(lr.classes))
-	users := 0
-	for i, c := range lr.classes {
-		counts[c.cc.name] = lr.counts[i]
-		users += lr.counts[i]
-	}
-	return distributed.Status{State: lr.state.String(), Users: users, Counts: counts}
-}
-
-// workerConfigure sets the host, stop timeout and request-rate ceiling
-// a master sends; call it only while no test runs.
-func (r *LocalRunner) workerConfigure(host string, stopTimeout time.Duration, maxRPS float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if host != "" {
-		r.host = host
-	} else {
-		r.host = r.cfg.Host
-	}
-	r.cfg.StopTimeout = stopTimeout
-	r.cfg.MaxRPS = maxRPS
-}
+func (l *workerLoad) Status() distributed.Status { return l.lr.workerStatus() }

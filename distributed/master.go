@@ -101,6 +101,10 @@ type MasterConfig struct {
 	OnReport func(workerID string, r *Report) error
 	// OnRampDone is called when a Start's ramp has reached its target.
 	OnRampDone func(users int)
+	// OnWorkerEvent, when set, is told of every worker that joins, is
+	// refused, quits or is lost, for the audit log. It may be called with
+	// the master's lock held: it must return at once (queue the event).
+	OnWorkerEvent func(WorkerEvent)
 	// Logger receives the master's log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -206,10 +210,11 @@ type mworker struct {
 }
 
 type mconn struct {
-	c    *websocket.Conn
-	out  chan []byte
-	done chan struct{}
-	once sync.Once
+	c      *websocket.Conn
+	out    chan []byte
+	done   chan struct{}
+	once   sync.Once
+	remote string // the worker's address, for WorkerEvent
 }
 
 func (c *mconn) close() {
@@ -387,7 +392,8 @@ func (m *Master) serveWorker(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !m.checkToken(r) {
-		m.guard.failed(r.RemoteAddr)
+		m.guard.failed(r.RemoteAddr) // logs the first, then a summary a minute
+		m.workerEvent(WorkerRefused, "", r.RemoteAddr, "wrong or missing cluster token")
 		http.Error(rw, "wrong or missing cluster token", http.StatusUnauthorized)
 		return
 	}
@@ -404,13 +410,15 @@ func (m *Master) serveWorker(rw http.ResponseWriter, r *http.Request) {
 	hello, err := m.readHello(ctx, c)
 	cancel()
 	if err != nil {
+		m.workerEvent(WorkerRefused, "", r.RemoteAddr, err.Error())
 		m.log.Warn("refused a worker", "remote", r.RemoteAddr, "reason", err.Error())
 		m.reject(c, err.Error())
 		return
 	}
-	mc := &mconn{c: c, out: make(chan []byte, 256), done: make(chan struct{})}
+	mc := &mconn{c: c, out: make(chan []byte, 256), done: make(chan struct{}), remote: r.RemoteAddr}
 	w, err := m.register(hello, mc)
 	if err != nil {
+		m.workerEvent(WorkerRefused, hello.WorkerID, r.RemoteAddr, err.Error())
 		m.log.Warn("refused a worker", "worker", hello.WorkerID, "remote", r.RemoteAddr, "reason", err.Error())
 		m.reject(c, err.Error())
 		return
@@ -488,11 +496,13 @@ func (m *Master) register(h *Hello, mc *mconn) (*mworker, error) {
 		m.next++
 		m.workers[w.id] = w
 		m.log.Info("worker connected", "worker", w.id, "index", w.index)
+		m.workerEvent(WorkerJoined, w.id, mc.remote, "")
 	} else {
 		if w.conn != nil {
 			w.conn.close() // a stale connection of the same worker
 		}
 		m.log.Info("worker reconnected", "worker", w.id, "index", w.index, "was", w.state)
+		m.workerEvent(WorkerRejoined, w.id, mc.remote, "was "+w.state)
 	}
 	w.conn, w.state, w.lastSeen, w.quit = mc, "ready", time.Now(), false
 	w.target, w.users, w.counts, w.part = nil, 0, nil, Part{}
@@ -611,6 +621,7 @@ func (m *Master) handle(w *mworker, mc *mconn, msg Message) bool {
 	case *Quit:
 		w.quit = true
 		m.log.Info("worker quits", "worker", w.id, "reason", v.Reason)
+		m.workerEvent(WorkerQuit, w.id, mc.remote, v.Reason)
 		m.mu.Unlock()
 		return false
 	case *Report:
@@ -675,6 +686,11 @@ func (m *Master) markMissingLocked(w *mworker, why string) {
 	if w.state == StateMissing {
 		return
 	}
+	remote := ""
+	if w.conn != nil {
+		remote = w.conn.remote
+	}
+	m.workerEvent(WorkerLost, w.id, remote, why)
 	if m.test != nil && w.users > 0 || len(w.target) > 0 && sumInts(w.target) > 0 {
 		m.lost++
 		m.log.Warn("worker lost: its users go to the other workers", "worker", w.id, "users", w.users, "reason", why)
@@ -1154,4 +1170,36 @@ func sumInts(s []int) int {
 		t += n
 	}
 	return t
+}
+
+// WorkerEvent is a change in the membership of the cluster, reported to
+// MasterConfig.OnWorkerEvent.
+type WorkerEvent struct {
+	// Kind is what happened.
+	Kind WorkerEventKind
+	// Worker is the worker's id; empty when it was refused before saying
+	// it.
+	Worker string
+	// Remote is the worker's address.
+	Remote string
+	// Reason says why it was refused, quit or was lost.
+	Reason string
+}
+
+// WorkerEventKind names a WorkerEvent.
+type WorkerEventKind string
+
+// The kinds of WorkerEvent.
+const (
+	WorkerJoined   WorkerEventKind = "worker.join"
+	WorkerRejoined WorkerEventKind = "worker.rejoin"
+	WorkerRefused  WorkerEventKind = "worker.refused"
+	WorkerQuit     WorkerEventKind = "worker.quit"
+	WorkerLost     WorkerEventKind = "worker.lost"
+)
+
+func (m *Master) workerEvent(kind WorkerEventKind, worker, remote, reason string) {
+	if m.cfg.OnWorkerEvent != nil {
+		m.cfg.OnWorkerEvent(WorkerEvent{Kind: kind, Worker: worker, Remote: remote, Reason: reason})
+	}
 }

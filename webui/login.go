@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
@@ -121,13 +122,24 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, info)
 }
 
-// handleAudit serves the latest audit entries to admins, newest last.
+// handleAudit serves the latest audit entries to admins, oldest first.
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	if err := noQuery(r); err != nil {
 		writeError(w, err)
 		return
 	}
-	es := s.ring.Entries()
+	// With a file, its tail: it also has what the program recorded
+	// itself (the configuration, workers joining and leaving).
+	var es []audit.Entry
+	if s.opts.AuditFile != "" {
+		if f, err := os.Open(s.opts.AuditFile); err == nil {
+			es, _ = audit.Read(f, s.ringSize)
+			f.Close()
+		}
+	}
+	if es == nil {
+		es = s.ring.Entries()
+	}
 	if es == nil {
 		es = []audit.Entry{}
 	}

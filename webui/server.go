@@ -87,6 +87,7 @@ type Server struct {
 	csrf     *http.CrossOriginProtection
 	table    []Route
 	ring     *audit.Ring
+	ringSize int
 	sink     audit.Sink
 
 	auditErrMu sync.Mutex
@@ -183,7 +184,8 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 	case o.Username != "":
 		s.auth = newAuthenticator(map[string]*account{o.Username: plainAccount(o.Username, o.Password)}, o, s.tls != nil)
 	}
-	s.ring = audit.NewRing(500)
+	s.ringSize = 500
+	s.ring = audit.NewRing(s.ringSize)
 	s.sink = audit.Multi(s.ring, o.Audit)
 	s.csrf = http.NewCrossOriginProtection()
 	if s.handler, err = s.routes(o.Routes); err != nil {

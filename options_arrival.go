@@ -8,7 +8,7 @@ import (
 )
 
 // openOptions are the options of the open model, thresholds and safety
-// limits (options_open.go keeps them apart from Locust's own options).
+// limits (options_arrival.go keeps them apart from Locust's own options).
 type openOptions struct {
 	arrivalRate     string
 	stages          string
