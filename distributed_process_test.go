@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,11 +77,40 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// distMasterPort returns the port a master logged it listens on for
+// workers ("master listening for workers address=ws://HOST:PORT/..."),
+// waiting up to d for the line: masters listen on port 0 and tell, so no
+// port is picked, closed and reused.
+func distMasterPort(t *testing.T, d time.Duration, log func() string) int {
+	t.Helper()
+	var addr string
+	distWaitFor(t, "the master's address in its log", d, func() bool {
+		m := distMasterListening.FindStringSubmatch(log())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("master address %q: %v", addr, err)
+	}
+	n, _ := strconv.Atoi(port)
+	return n
+}
+
+// distFreePort returns a port that was free a moment ago: only for a
+// port nobody must listen on, or one a child process must be told before
+// it starts. Prefer a listener handed over open (distListen) or port 0
+// read from the log (distMasterPort): a freed port can be taken by
+// someone else before it is reused.
 func distFreePort(t *testing.T) int {
 	ln := distListen(t)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+var distMasterListening = regexp.MustCompile(`master listening for workers address=wss?://([^/ ]+)/`)
 
 func distHitClass() locust.UserClass {
 	// The same name as the binary's class; the master only needs names,
@@ -267,9 +297,9 @@ func TestDistKillWorker(t *testing.T) {
 func TestDistMasterKilled(t *testing.T) {
 	bin := distBuild(t)
 	target := newDistTarget(t)
-	port := distFreePort(t)
-	master, _, _, _ := distProc(t, bin, nil, "--headless", "--master", "--master-bind-port", strconv.Itoa(port),
+	master, _, mlog, _ := distProc(t, bin, nil, "--headless", "--master", "--master-bind-port", "0",
 		"--expect-workers", "2", "-u", "4", "-r", "100", "-H", target.URL, "Hitter")
+	port := distMasterPort(t, 20*time.Second, mlog.String)
 	distWorkers(t, bin, port, 2, "--master-lost-timeout", "2s")
 	distWaitFor(t, "load", 20*time.Second, func() bool { return target.hits.Load() > 100 })
 	if err := master.Process.Signal(syscall.SIGKILL); err != nil {

@@ -171,3 +171,73 @@ func TestHistoryCorruptStoreKeepsOutputs(t *testing.T) {
 		t.Errorf("no JSON output:\n%s", res.stdout)
 	}
 }
+
+// The history sub-mode: list, show, compare, export, import, delete.
+func TestHistoryCLI(t *testing.T) {
+	srv := newRunServer(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	prog := func() *locust.Program { return &locust.Program{Classes: []locust.UserClass{histClass()}} }
+	for i := range 2 {
+		res := runMain(t, prog(), "--headless", "-u", "1", "-r", "10", "-i", "30", "-H", srv.URL, "--history", db, "--label", "n="+itoa(int64(i)))
+		if res.code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", i, res.code, res.stderr)
+		}
+	}
+	s := histOpen(t, db)
+	list, _ := s.List(context.Background(), history.Filter{})
+	if len(list) != 2 {
+		t.Fatalf("%d runs", len(list))
+	}
+	a, b := list[1].ID, list[0].ID
+	cli := func(args ...string) runResult {
+		t.Helper()
+		return runMain(t, prog(), append([]string{"history"}, args...)...)
+	}
+	res := cli("list", "--history", db)
+	if res.code != 0 || !strings.Contains(res.stdout, a) || !strings.Contains(res.stdout, b) || !strings.Contains(res.stdout, "n=1") {
+		t.Errorf("list: %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = cli("list", "--history", db, "--label", "n=0", "--json")
+	var sums []history.Summary
+	if err := json.Unmarshal([]byte(res.stdout), &sums); err != nil || len(sums) != 1 || sums[0].ID != a {
+		t.Errorf("list --label n=0 --json: %v %s", err, res.stdout)
+	}
+	res = cli("show", a, "--history", db)
+	if res.code != 0 || !strings.Contains(res.stdout, "GET") || !strings.Contains(res.stdout, "/items") || !strings.Contains(res.stdout, "p99.9") {
+		t.Errorf("show: %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = cli("compare", a, a, "--history", db)
+	if res.code != 0 || strings.Contains(res.stdout, "%)") || !strings.Contains(res.stdout, "/items") {
+		t.Errorf("compare a run with itself shows deltas:\n%s%s", res.stdout, res.stderr)
+	}
+	res = cli("compare", a, b, "--history", db, "--tolerance", "0%")
+	if res.code != 0 || !strings.Contains(res.stdout, b) {
+		t.Errorf("compare: %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	file := filepath.Join(dir, "a.json")
+	if res = cli("export", a, "--history", db, "--output", file); res.code != 0 {
+		t.Fatalf("export: %s", res.stderr)
+	}
+	other := filepath.Join(dir, "other.db")
+	if res = cli("import", file, "--history", other); res.code != 0 || !strings.Contains(res.stdout, a) {
+		t.Fatalf("import: %s%s", res.stdout, res.stderr)
+	}
+	orig, _ := s.Get(context.Background(), a)
+	o := histOpen(t, other)
+	imp, err := o.Get(context.Background(), a)
+	if err != nil || imp.Total.Hist != orig.Total.Hist || imp.Requests != orig.Requests || len(imp.Points) != len(orig.Points) {
+		t.Errorf("imported run differs: %v", err)
+	}
+	if res = cli("delete", a, "--history", db); res.code != 0 {
+		t.Fatalf("delete: %s", res.stderr)
+	}
+	if res = cli("show", a, "--history", db); res.code != locust.ExitError || !strings.Contains(res.stderr, "not found") {
+		t.Errorf("show deleted: %d %s", res.code, res.stderr)
+	}
+	for _, args := range [][]string{{}, {"nope", "--history", db}, {"show", "--history", db}, {"compare", a, "--history", db}} {
+		if res = cli(args...); res.code != locust.ExitUsage {
+			t.Errorf("history %v: exit %d, want %d", args, res.code, locust.ExitUsage)
+		}
+	}
+}

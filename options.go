@@ -146,7 +146,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Positional("user-classes", "UserClass", "Run only these user classes (all by default).")
 
 	s.Group("Web UI options")
-	fs.StringVar(&o.webHost, "web-host", "", "Interface the web UI binds to. Default: 127.0.0.1 (this machine only); \"*\" means every interface, which requires --web-auth.")
+	fs.StringVar(&o.webHost, "web-host", "", "Interface the web UI binds to. Default: 127.0.0.1 (this machine only); \"*\" means every interface, which requires --web-users or --web-auth.")
 	s.Describe("web-host", "", "HOST")
 	fs.IntVar(&o.webPort, "web-port", 8089, "Port of the web UI (0: any free port).")
 	s.Describe("web-port", "P", "PORT")
@@ -158,7 +158,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Describe("autoquit", "", "SECONDS")
 	fs.StringVar(&o.webAuth, "web-auth", "", "Credentials of the web UI: a login page for browsers, HTTP Basic for API clients. Put them in LOCUST_WEB_AUTH or a config file rather than on the command line.")
 	s.Describe("web-auth", "", "USER:PASS")
-	fs.BoolVar(&o.webNoAuth, "web-no-auth", false, "Allow a web UI bound beyond this machine without --web-auth. Anyone who reaches it can start load tests.")
+	fs.BoolVar(&o.webNoAuth, "web-no-auth", false, "Allow a web UI bound beyond this machine without accounts (--web-users, --web-auth); needs --web-no-auth-confirm too. Anyone who reaches it can start load tests.")
 	s.Describe("web-no-auth", "", "")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate of the web UI (serves HTTPS with --tls-key).")
 	s.Describe("tls-cert", "", "FILE")

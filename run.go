@@ -26,6 +26,9 @@ import (
 // abort rule stopped the test. With thresholds, they decide the exit code
 // instead of failed requests (see docs/open-model.md).
 // Use [Program] to add your own options, a load shape or event listeners.
+// With "history" as the first argument the program lists, shows,
+// compares, exports and imports the runs of its run history instead
+// (`./loadtest history list`; see docs/history.md).
 func Run(classes ...UserClass) int {
 	p := &Program{Classes: classes}
 	return p.Main(context.Background(), os.Args[1:])
@@ -92,6 +95,9 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		dir, _ = os.Getwd()
 	}
 	prog := filepath.Base(os.Args[0])
+	if len(args) > 0 && args[0] == "history" {
+		return p.historyMain(ctx, prog, args[1:], stdout, stderr) // history_cli.go
+	}
 
 	o := &options{}
 	s := newOptionSet(prog, o)

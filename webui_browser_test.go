@@ -210,6 +210,14 @@ func startUI(t *testing.T, args ...string) string {
 // code.
 func startUIProgram(t *testing.T, p *locust.Program, args ...string) (string, func(time.Duration) (int, bool)) {
 	t.Helper()
+	url, wait, _ := startUIProgramLogs(t, p, args...)
+	return url, wait
+}
+
+// startUIProgramLogs is startUIProgram that also returns the program's
+// log so far.
+func startUIProgramLogs(t *testing.T, p *locust.Program, args ...string) (string, func(time.Duration) (int, bool), func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &lineWriter{}
 	p.Stdout, p.Stderr, p.Dir, p.Signals = io.Discard, logs, t.TempDir(), make(chan os.Signal)
@@ -237,14 +245,14 @@ func startUIProgram(t *testing.T, p *locust.Program, args ...string) (string, fu
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := uiURL.FindStringSubmatch(logs.String()); m != nil {
-			return m[1], wait
+			return m[1], wait, logs.String
 		}
 		if code, ok := wait(20 * time.Millisecond); ok {
 			t.Fatalf("the program ended with %d: %s", code, logs.String())
 		}
 	}
 	t.Fatalf("no web UI address in the log: %s", logs.String())
-	return "", nil
+	return "", nil, nil
 }
 
 func TestBrowserDashboard(t *testing.T) {

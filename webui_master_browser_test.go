@@ -20,10 +20,9 @@ import (
 func TestBrowserMaster(t *testing.T) {
 	ctx := newBrowser(t, 60*time.Second)
 	target := browserTarget(t)
-	port := distFreePort(t)
-	ui, _ := startUIProgram(t, &locust.Program{Classes: []locust.UserClass{shopClass()}},
-		"--master", "--master-bind-port", strconv.Itoa(port), "-H", target.URL)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	ui, _, logs := startUIProgramLogs(t, &locust.Program{Classes: []locust.UserClass{shopClass()}},
+		"--master", "--master-bind-port", "0", "-H", target.URL)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(distMasterPort(t, 5*time.Second, logs)))
 	for range 2 {
 		w, err := locust.NewWorkerRunner(locust.Config{Classes: []locust.UserClass{shopClass()}},
 			locust.WorkerOptions{MasterAddr: addr, ReportInterval: 250 * time.Millisecond, HeartbeatInterval: 250 * time.Millisecond})

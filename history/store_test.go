@@ -422,3 +422,35 @@ func TestRedact(t *testing.T) {
 		t.Errorf("Open error %v: want an error without the password", err)
 	}
 }
+
+func TestCompare(t *testing.T) {
+	a := testRun(t, "a", t0, 0)
+	b := testRun(t, "b", t0, 0)
+	b.Rows = b.Rows[:1]
+	b.Rows[0].Requests = 400
+	c, err := Compare(a, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rows) != 3 || c.Rows[0].Name != "Aggregated" || c.Rows[1].Name != "/a" || c.Rows[2].Name != "/b" {
+		t.Fatalf("rows %+v", c.Rows)
+	}
+	for _, row := range c.Rows {
+		ref, self := row.Runs[0], row.Runs[1]
+		for _, d := range []float64{Delta(ref.RPS, self.RPS), Delta(ref.FailRatio, self.FailRatio),
+			Delta(float64(ref.P50), float64(self.P50)), Delta(float64(ref.P95), float64(self.P95)), Delta(float64(ref.P99), float64(self.P99))} {
+			if d != 0 {
+				t.Errorf("row %s: a run compared with itself has a delta %v", row.Name, d)
+			}
+		}
+	}
+	if got := c.Rows[1].Runs[2]; got.RPS != 400.0/60 || Delta(c.Rows[1].Runs[0].RPS, got.RPS) != 1 {
+		t.Errorf("/a in b: %+v", got)
+	}
+	if c.Rows[2].Runs[2].Present {
+		t.Errorf("/b is not in b")
+	}
+	if p95 := c.Rows[1].Runs[0].P95; p95 != 100*time.Millisecond {
+		t.Errorf("p95 of /a = %v", p95)
+	}
+}
