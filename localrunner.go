@@ -539,7 +539,7 @@ func (r *LocalRunner) supervise(t *testRun) {
 	r.shutdown(t)
 	stopTickers()
 	monitorsDone()
-	r.stats.Tick(0)
+	r.stats.End(0)
 	if err := t.shared.close(); err != nil {
 		r.log.Warn("closing shared client resources", "error", err)
 	}

@@ -28,8 +28,12 @@ type Result struct {
 // the shape says so, or when ctx is cancelled, whichever comes first; at
 // least one of them must be able to happen. The stop honours
 // cfg.StopTimeout. A cancelled ctx is not an error: the result is that of
-// the interrupted test.
+// the interrupted test. A class of HTTP users without a host (neither
+// cfg.Host nor its Class.Host) is an error, before anything starts.
 func RunTest(ctx context.Context, cfg Config) (*Result, error) {
+	if err := checkHosts(cfg.Classes, cfg.Host, "Config.Host"); err != nil {
+		return nil, err
+	}
 	r, err := NewLocalRunner(cfg)
 	if err != nil {
 		return nil, err

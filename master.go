@@ -283,7 +283,7 @@ func (r *MasterRunner) supervise(t *masterTest, shape LoadShape, first ShapeStep
 	}
 	cancel()
 	stopTickers()
-	r.stats.Tick(0)
+	r.stats.End(0)
 	r.mu.Lock()
 	r.state = StateStopped
 	r.mu.Unlock()

@@ -332,6 +332,13 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	// A test that starts at once needs its host now; the web UI's form
+	// may still give one, and a worker takes its master's.
+	if (o.headless || o.autostart) && !o.worker && o.workerOf == "" {
+		if err := checkHosts(picked, o.host, o.optDisplay("host")); err != nil {
+			return Config{}, cli.Usagef("%v", err)
+		}
+	}
 	cfg := Config{
 		Classes:     picked,
 		Users:       o.users,

@@ -107,6 +107,18 @@ func writeStatsTable(w io.Writer, s *Snapshot, current bool, nameWidth int) erro
 	return err
 }
 
+// writeAbortedLine writes, under the final stats table, how many of the
+// requests the end of the test cut short: they are in "# reqs" (the
+// target saw them) but not in "# fails". It writes nothing without any.
+func writeAbortedLine(w io.Writer, s *Snapshot) error {
+	if s.Total == nil || s.Total.Aborted == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "Aborted: %d of the %d requests were cut short by the end of the test (in # reqs, not in # fails; --stop-timeout lets them finish)\n",
+		s.Total.Aborted, s.Total.Requests)
+	return err
+}
+
 // writePercentileTable writes Locust's response time percentile table
 // of s to w: the percentiles of [Percentiles] in milliseconds and the
 // request count, one row per entry with requests, then the Aggregated
@@ -499,6 +511,7 @@ func (c *consoleOut) onFinish(res *runResult) {
 	s := res.snapshot
 	w := c.nameWidth()
 	_ = writeStatsTable(c.w, s, false, w)
+	_ = writeAbortedLine(c.w, s)
 	fmt.Fprintln(c.w)
 	_ = writePercentileTable(c.w, s, w)
 	fmt.Fprintln(c.w)

@@ -41,6 +41,7 @@ type jsonEntry struct {
 	Name                 string          `json:"name"`
 	NumRequests          int64           `json:"num_requests"`
 	NumFailures          int64           `json:"num_failures"`
+	NumAborted           int64           `json:"num_aborted"`
 	FailRatio            float64         `json:"fail_ratio"`
 	AvgResponseTimeMS    float64         `json:"avg_response_time_ms"`
 	MinResponseTimeMS    float64         `json:"min_response_time_ms"`
@@ -110,7 +111,7 @@ func (p jsonPercentiles) MarshalJSON() ([]byte, error) {
 //
 // where ENTRY is
 //
-//	{"type", "name", "num_requests", "num_failures", "fail_ratio",
+//	{"type", "name", "num_requests", "num_failures", "num_aborted", "fail_ratio",
 //	 "avg_response_time_ms", "min_response_time_ms", "max_response_time_ms",
 //	 "median_response_time_ms", "total_content_length", "avg_content_length",
 //	 "total_rps", "total_fail_per_sec", "current_rps", "current_fail_per_sec",
@@ -186,6 +187,7 @@ func jsonNewEntry(e *EntryStats, labels []string) jsonEntry {
 		Name:               e.Name,
 		NumRequests:        e.Requests,
 		NumFailures:        e.Failures,
+		NumAborted:         e.Aborted,
 		FailRatio:          outputFailRatio(e),
 		TotalContentLength: e.ContentBytes,
 		AvgContentLength:   outputAvgSize(e),

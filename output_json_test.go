@@ -44,6 +44,7 @@ type jsonTestEntry struct {
 	Name                 string             `json:"name"`
 	NumRequests          int64              `json:"num_requests"`
 	NumFailures          int64              `json:"num_failures"`
+	NumAborted           int64              `json:"num_aborted"`
 	FailRatio            float64            `json:"fail_ratio"`
 	AvgResponseTimeMS    float64            `json:"avg_response_time_ms"`
 	MinResponseTimeMS    float64            `json:"min_response_time_ms"`
@@ -87,7 +88,7 @@ func TestOutputJSONRoundTrip(t *testing.T) {
 	for i, e := range s.Entries {
 		j := r.Entries[i]
 		if j.Type != e.Type || j.Name != e.Name || j.NumRequests != e.Requests || j.NumFailures != e.Failures ||
-			j.TotalContentLength != e.ContentBytes {
+			j.NumAborted != e.Aborted || j.TotalContentLength != e.ContentBytes {
 			t.Errorf("entry %d = %+v, want %s %s", i, j, e.Type, e.Name)
 		}
 		if len(j.Percentiles) != len(Percentiles) {

@@ -182,7 +182,12 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--headless", "-u", "-3"}, "users"},
 		{[]string{"--headless", "-H", "example.com"}, "example.com"},
 		{[]string{"--headless", "Nope"}, "Nope"},
-		{[]string{"--headless", "-T", "nosuchtag"}, "nosuchtag"},
+		{[]string{"--headless", "-T", "nosuchtag", "-H", "http://127.0.0.1:1"}, "nosuchtag"},
+		// Without a host an HTTP class cannot run: refused at once, naming
+		// the option, rather than running with zero requests.
+		{[]string{"--headless"}, "-H/--host"},
+		{[]string{"--autostart"}, "-H/--host"},
+		{[]string{"--headless", "--master"}, "-H/--host"},
 		{[]string{"--headless", "--master", "--worker"}, "--master and --worker cannot be combined"},
 	}
 	for _, tt := range tests {

@@ -193,8 +193,8 @@ func (s *session) logEnd(res *runResult) {
 	if sch := snap.Schedule; sch != nil && sch.Dropped > 0 {
 		s.log.Warn("arrivals were dropped: no user was free and the pool was at its maximum (--arrival-max-users)", "dropped", sch.Dropped, "scheduled", sch.Scheduled)
 	}
-	if n := abortedCount(snap); n > 0 {
-		s.log.Info("requests were aborted by the stop and are counted as failures; they do not change the exit code (--stop-timeout lets them finish)", "aborted", n)
+	if n := snap.Total.Aborted; n > 0 {
+		s.log.Info("requests were cut short by the stop: counted as requests and as aborted, not as failures (--stop-timeout lets them finish)", "aborted", n)
 	}
 }
 
@@ -240,7 +240,7 @@ func runHeadless(ctx context.Context, p *Program, r sessionRunner, o *options, c
 	abrupt := s.stop()
 	res := s.finish(true, abrupt, interrupted)
 	s.logEnd(res)
-	log.Info("test ended", "reason", res.reason, "requests", res.snapshot.Total.Requests, "failures", res.snapshot.Total.Failures, "exceptions", len(res.snapshot.Exceptions), "exit_code", res.exitCode)
+	log.Info("test ended", append([]any{"reason", res.reason}, endCounts(res.snapshot, res.exitCode)...)...)
 	return res.exitCode
 }
 
@@ -254,7 +254,7 @@ func runHeadless(ctx context.Context, p *Program, r sessionRunner, o *options, c
 // still do). With abort rules alone, Locust's rule applies.
 func exitCode(onError int, ths []Threshold, s *Snapshot, v *Verdict) int {
 	base := ExitOK
-	if s.Total.Failures-abortedCount(s) > 0 || len(s.Exceptions) > 0 {
+	if s.Total.Failures > 0 || len(s.Exceptions) > 0 {
 		base = onError
 	}
 	if v == nil {
@@ -277,15 +277,16 @@ func exitCode(onError int, ths []Threshold, s *Snapshot, v *Verdict) int {
 	return base
 }
 
-// abortedCount counts the samples recorded with ErrAborted.
-func abortedCount(s *Snapshot) int64 {
+// endCounts are the attributes of the end-of-run log line: requests,
+// failures, aborted requests, exceptions (every occurrence) and
+// exception_kinds (distinct message and stack), and the exit code.
+func endCounts(s *Snapshot, exitCode int) []any {
 	var n int64
-	for _, f := range s.Failures {
-		if f.Error == ErrAborted.Error() {
-			n += f.Occurrences
-		}
+	for _, x := range s.Exceptions {
+		n += x.Count
 	}
-	return n
+	return []any{"requests", s.Total.Requests, "failures", s.Total.Failures, "aborted", s.Total.Aborted,
+		"exceptions", n, "exception_kinds", len(s.Exceptions), "exit_code", exitCode}
 }
 
 func (p *Program) getenv() func(string) string {

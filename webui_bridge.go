@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,6 +102,25 @@ func (b *webuiBridge) host() string {
 	return b.info.Host
 }
 
+// checkHost refuses a start whose HTTP classes would have no host: the
+// form's host, else the runner's (-H), else each class's own.
+func (b *webuiBridge) checkHost(req webui.StartRequest) error {
+	host := req.Host
+	if host == "" {
+		host = b.host()
+	}
+	var classes []UserClass
+	for _, c := range b.r.testConfig().Classes {
+		if len(req.Classes) == 0 || slices.Contains(req.Classes, c.ClassName()) {
+			classes = append(classes, c)
+		}
+	}
+	if err := checkHosts(classes, host, "the host field (or -H/--host)"); err != nil {
+		return &webui.FieldError{Field: "host", Message: err.Error()}
+	}
+	return nil
+}
+
 func (b *webuiBridge) Start(req webui.StartRequest) error {
 	running := false
 	switch b.r.State() {
@@ -111,7 +131,15 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 	}
 	// The form shows the host with its password redacted: sent back
 	// unchanged, it keeps the host (and its password).
-	if req.Host != "" && req.Host != b.host() && req.Host != redact.URL(b.host()) {
+	if req.Host != "" && req.Host == redact.URL(b.host()) {
+		req.Host = b.host()
+	}
+	if !running {
+		if err := b.checkHost(req); err != nil {
+			return err
+		}
+	}
+	if req.Host != "" && req.Host != b.host() {
 		if running {
 			return errors.New("the host cannot change while a test runs; stop it first")
 		}

@@ -139,6 +139,6 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 		return ExitOK
 	}
 	s.logEnd(res)
-	log.Info("web UI closed", "requests", res.snapshot.Total.Requests, "failures", res.snapshot.Total.Failures, "exceptions", len(res.snapshot.Exceptions), "exit_code", res.exitCode)
+	log.Info("web UI closed", endCounts(res.snapshot, res.exitCode)...)
 	return res.exitCode
 }

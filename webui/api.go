@@ -389,6 +389,11 @@ func (s *Server) handleSwarm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.ctrl.Start(req); err != nil {
 		s.Audit(r, audit.Entry{Action: action, Params: params, Outcome: audit.Failed, Reason: err.Error()})
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			writeError(w, badField(fe.Field, "%s", fe.Message))
+			return
+		}
 		writeJSON(w, http.StatusConflict, errorBody{Message: err.Error()})
 		return
 	}
@@ -398,7 +403,7 @@ func (s *Server) handleSwarm(w http.ResponseWriter, r *http.Request) {
 	if after.Host != before.Host {
 		s.Audit(r, audit.Entry{Action: "host", Params: map[string]any{"from": before.Host, "to": after.Host}, Outcome: audit.OK})
 	}
-	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", audit.RedactURL(req.Host),
+	s.log.Info("test started from the web UI", "users", req.Users, "spawn_rate", req.SpawnRate, "host", audit.RedactURL(after.Host), // the test's host: the form's, else -H
 		"run_time", req.RunTime, "by", principalOf(r).name)
 	a := swarmAnswer{Success: true, Message: "Swarming started", Host: after.Host, UserClasses: req.Classes,
 		RunTime: int64(req.RunTime / time.Second)}

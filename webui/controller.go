@@ -14,7 +14,9 @@ type Controller interface {
 	// server runs.
 	Info() Info
 	// Start starts a test, or changes the user count and spawn rate of
-	// the running one. The request has been validated against Info.
+	// the running one. The request has been validated against Info. A
+	// [*FieldError] is answered 400 naming its field, any other error
+	// 409.
 	Start(req StartRequest) error
 	// Stop asks the running test to stop and returns at once; the state
 	// goes through "stopping" to "stopped".
@@ -95,6 +97,17 @@ type OptionInfo struct {
 	// Help is the option's usage text.
 	Help string `json:"help,omitempty"`
 }
+
+// FieldError is a start refused because of one field of the form, such as
+// a missing host: POST /swarm answers it with 400 and the field's name.
+type FieldError struct {
+	// Field is the form field at fault, e.g. "host".
+	Field string
+	// Message says what is wrong and what is allowed.
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
 
 // StartRequest is a validated POST /swarm.
 type StartRequest struct {

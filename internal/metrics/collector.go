@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 )
 
 // Namespace prefixes every metric name.
@@ -269,58 +269,93 @@ func ErrorClass(text string) string {
 }
 
 // histogramMetric returns h as a Prometheus histogram with both native
-// buckets (schema NativeSchema) and the classic ClassicBuckets.
+// buckets (schema NativeSchema) and the classic ClassicBuckets, as
+// client_golang's own histograms are when both are configured: the
+// protobuf format carries both, the text formats the classic ones. The
+// buckets are ascending, so the native spans are built in one pass.
 func histogramMetric(desc *prometheus.Desc, h *Histogram, labels ...string) prometheus.Metric {
-	native := map[int]int64{}
-	classic := make(map[float64]uint64, len(ClassicBuckets))
+	m := &histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, labels)}
+	dh := &m.h
+	dh.SampleCount = proto.Uint64(uint64(h.Count))
+	dh.SampleSum = proto.Float64(h.Sum)
+	dh.Schema = proto.Int32(NativeSchema)
+	dh.ZeroThreshold = proto.Float64(nativeZeroThreshold)
+	dh.ZeroCount = proto.Uint64(0)
+	dh.Bucket = make([]*dto.Bucket, len(ClassicBuckets))
 	ci := 0
 	var cum uint64
+	// Native buckets: runs of consecutive keys form spans; counts are
+	// stored as deltas from the previous bucket's count.
+	var prevKey int
+	var prevCount, cur int64
+	dh.PositiveDelta = make([]int64, 0, len(h.Buckets))
+	var spanLen *uint32
+	flush := func(key int) {
+		switch gap := key - prevKey - 1; {
+		case spanLen == nil:
+			spanLen = proto.Uint32(0)
+			dh.PositiveSpan = append(dh.PositiveSpan, &dto.BucketSpan{Offset: proto.Int32(int32(key)), Length: spanLen})
+		case gap > 2:
+			spanLen = proto.Uint32(0)
+			dh.PositiveSpan = append(dh.PositiveSpan, &dto.BucketSpan{Offset: proto.Int32(int32(gap)), Length: spanLen})
+		default:
+			// A small gap costs less as empty buckets than as a new span.
+			for range gap {
+				dh.PositiveDelta = append(dh.PositiveDelta, -prevCount)
+				prevCount = 0
+				*spanLen++
+			}
+		}
+		*spanLen++
+		dh.PositiveDelta = append(dh.PositiveDelta, cur-prevCount)
+		prevKey, prevCount = key, cur
+	}
+	curKey, open := 0, false
 	for _, b := range h.Buckets {
-		native[NativeKey(b.Upper)] += b.Count
+		if b.Count <= 0 {
+			continue
+		}
+		k := NativeKey(b.Upper)
+		if open && k != curKey {
+			flush(curKey)
+			cur = 0
+		}
+		curKey, open = k, true
+		cur += b.Count
 		for ci < len(ClassicBuckets) && ClassicBuckets[ci] < b.Upper {
-			classic[ClassicBuckets[ci]] = cum
+			dh.Bucket[ci] = &dto.Bucket{UpperBound: proto.Float64(ClassicBuckets[ci]), CumulativeCount: proto.Uint64(cum)}
 			ci++
 		}
 		cum += uint64(b.Count)
 	}
+	if open {
+		flush(curKey)
+	}
 	for ; ci < len(ClassicBuckets); ci++ {
-		classic[ClassicBuckets[ci]] = cum
+		dh.Bucket[ci] = &dto.Bucket{UpperBound: proto.Float64(ClassicBuckets[ci]), CumulativeCount: proto.Uint64(cum)}
 	}
-	n, err := prometheus.NewConstNativeHistogram(desc, uint64(h.Count), h.Sum, native, nil, 0, NativeSchema,
-		nativeZeroThreshold, time.Time{}, labels...)
-	if err != nil {
-		return prometheus.NewInvalidMetric(desc, err)
+	if len(dh.PositiveSpan) == 0 {
+		// No sample: an empty span marks the histogram as native.
+		dh.PositiveSpan = []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}
 	}
-	cl, err := prometheus.NewConstHistogram(desc, uint64(h.Count), h.Sum, classic, labels...)
-	if err != nil {
-		return prometheus.NewInvalidMetric(desc, err)
-	}
-	return &dualHistogram{native: n, classic: cl}
+	return m
 }
 
 // nativeZeroThreshold is client_golang's default: no sample is that short.
 var nativeZeroThreshold = math.Ldexp(1, -128)
 
-// dualHistogram is one histogram written with both its native and its
-// classic buckets, as client_golang's own histograms do when both are
-// configured: the protobuf format carries both, the text formats the
-// classic ones.
-type dualHistogram struct {
-	native, classic prometheus.Metric
+// histMetric is a constant histogram written as built.
+type histMetric struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair
+	h      dto.Histogram
 }
 
-func (d *dualHistogram) Desc() *prometheus.Desc { return d.native.Desc() }
+func (m *histMetric) Desc() *prometheus.Desc { return m.desc }
 
-func (d *dualHistogram) Write(out *dto.Metric) error {
-	if err := d.native.Write(out); err != nil {
-		return err
-	}
-	var c dto.Metric
-	if err := d.classic.Write(&c); err != nil {
-		return err
-	}
-	out.Histogram.Bucket = c.Histogram.Bucket
-	out.Histogram.CreatedTimestamp = nil
+func (m *histMetric) Write(out *dto.Metric) error {
+	out.Label = m.labels
+	out.Histogram = &m.h
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 // runtime and process collectors. It answers in the format the scraper
 // asks for: protobuf (native histograms), OpenMetrics or text.
 func Handler(c *Collector) http.Handler {
-	reg := prometheus.NewPedanticRegistry()
+	reg := prometheus.NewRegistry()
 	reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry:            reg, // counts its own errors
