@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -239,5 +241,61 @@ func TestHistoryCLI(t *testing.T) {
 		if res = cli(args...); res.code != locust.ExitUsage {
 			t.Errorf("history %v: exit %d, want %d", args, res.code, locust.ExitUsage)
 		}
+	}
+}
+
+// TestHistoryCrashHelper is the process TestHistoryKilledRunIsCheckpointed
+// kills: a long headless run with --history.
+func TestHistoryCrashHelper(t *testing.T) {
+	db, url := os.Getenv("GOLOCUST_HISTORY_CRASH_DB"), os.Getenv("GOLOCUST_HISTORY_CRASH_URL")
+	if db == "" {
+		t.Skip("helper process of TestHistoryKilledRunIsCheckpointed")
+	}
+	runMain(t, &locust.Program{Classes: []locust.UserClass{histClass()}},
+		"--headless", "-u", "1", "-r", "10", "-t", "60s", "-H", url, "--history", db)
+}
+
+// A run whose process is killed (SIGKILL) keeps its last checkpoint:
+// its totals and time series, without an end (it reads as interrupted
+// once the checkpoint is history.StaleAfter old).
+func TestHistoryKilledRunIsCheckpointed(t *testing.T) {
+	srv := newRunServer(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHistoryCrashHelper$")
+	cmd.Env = append(os.Environ(), "GOLOCUST_HISTORY_CRASH_DB="+db, "GOLOCUST_HISTORY_CRASH_URL="+srv.URL)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// Wait (bounded) for a checkpoint with requests in it.
+	var run *history.Run
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		s, err := history.Open(context.Background(), db)
+		if err != nil {
+			continue
+		}
+		list, _ := s.List(context.Background(), history.Filter{})
+		if len(list) == 1 && list[0].Requests > 0 {
+			run, _ = s.Get(context.Background(), list[0].ID)
+		}
+		s.Close()
+		if run != nil && len(run.Points) > 0 {
+			break
+		}
+	}
+	if run == nil {
+		t.Fatal("no checkpoint with requests within 30 s")
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	s := histOpen(t, db)
+	got, err := s.Get(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.End.IsZero() || got.Requests == 0 || len(got.Points) == 0 || got.Total.Hist == "" || got.Status == history.Finished {
+		t.Errorf("killed run: end %v, %d requests, %d points, status %s", got.End, got.Requests, len(got.Points), got.Status)
 	}
 }

@@ -113,7 +113,7 @@ func (r *MasterRunner) merge(workerID string, rep *distributed.Report) error {
 	if err := d.UnmarshalBinary(rep.Stats); err != nil {
 		return fmt.Errorf("report of worker %s: %w", workerID, err)
 	}
-	r.stats.Add(&d)
+	r.stats.merge(&d)
 	return nil
 }
 

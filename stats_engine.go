@@ -14,8 +14,8 @@ import (
 //
 // [Stats.Record] is the hot path: it records into one of a few shards
 // under that shard's own mutex and never takes a lock shared by all
-// recording goroutines. [Stats.Snapshot], [Stats.Tick], [Stats.Delta]
-// and [Stats.Reset] first drain every shard into the cumulative view, so
+// recording goroutines. [Stats.Snapshot], [Stats.Reset] and the
+// runners' ticks and worker deltas first drain every shard into the cumulative view, so
 // they see every sample whose Record returned before they were called.
 //
 // Memory does not grow with users or samples: a dense histogram (about
@@ -41,20 +41,20 @@ type Stats struct {
 	totC    statsCounts                 // their counters
 	totN    int                         // how many rows were added since then
 	pending []*statsShardEntry          // drain buffer
-	delta   *statsDelta                 // since the last Delta; nil before the first
+	delta   *statsDelta                 // since the last takeDelta; nil before the first
 	end     time.Time                   // when End closed the period; zero while it is open
 
 	// Exceptions (cold path), guarded by excMu.
 	excMu  sync.Mutex
 	excs   map[statsExcKey]*ExceptionStats // cumulative
-	excOn  bool                            // Delta has been called: also count into excDel
-	excDel map[statsExcKey]*ExceptionStats // since the last Delta
+	excOn  bool                            // takeDelta has been called: also count into excDel
+	excDel map[statsExcKey]*ExceptionStats // since the last takeDelta
 
 	sched schedStats  // arrival-rate and pacing schedule (schedule_stats.go)
 	carry *statsCarry // what resets removed, for the exporters (stats_lifetime.go); guarded by mu
 }
 
-// statsDelta accumulates what was drained since the last Delta call.
+// statsDelta accumulates what was drained since the last takeDelta call.
 type statsDelta struct {
 	start time.Time
 	rows  map[statsRowKey]*statsRow
@@ -338,13 +338,13 @@ func (s *Stats) windowStartLocked() time.Time {
 	return s.opened[max(0, s.tick-statsWindowTicks+1)%statsWindowTicks]
 }
 
-// Tick closes one interval of the current window (call it about once a
-// second; StatsInterval in the runner) and appends a history point with
+// advance closes one interval of the current window (the runner's
+// supervisor calls it every Config.StatsInterval) and appends a history point with
 // the Aggregated row's current rates and percentiles and the given
 // number of users.
 //
-// After [Stats.End], Tick does nothing until [Stats.Reset].
-func (s *Stats) Tick(users int) {
+// After [Stats.End], advance does nothing until [Stats.Reset].
+func (s *Stats) advance(users int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.end.IsZero() {
@@ -368,7 +368,7 @@ func (s *Stats) End(users int) {
 	}
 }
 
-// tickLocked is Tick at now. Call with s.mu held.
+// tickLocked is advance at now. Call with s.mu held.
 func (s *Stats) tickLocked(users int, now time.Time) {
 	s.drainLocked(true)
 	t := s.total.entry(now.Sub(s.start).Seconds(), now.Sub(s.windowStartLocked()).Seconds())
@@ -468,14 +468,14 @@ func statsExceptionList(m map[statsExcKey]*ExceptionStats) []ExceptionStats {
 	return out
 }
 
-// Delta returns exactly what was recorded (or added) since the previous
-// Delta call, or since the start or last Reset for the first call: rows
+// takeDelta returns exactly what was recorded (or added) since the
+// previous takeDelta call, or since the start or last Reset for the first call: rows
 // with their counts and histograms, the Aggregated total, failures and
 // exceptions. Its Start is the beginning of that period and its Time
 // now; it has no current rates and no history. A worker sends deltas to
-// its master, which passes each to [Stats.Add]: the master then holds
-// exactly the statistics of one process that recorded every sample.
-func (s *Stats) Delta() *Snapshot {
+// its master, which merges each: the master then holds exactly the
+// statistics of one process that recorded every sample.
+func (s *Stats) takeDelta() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drainLocked(true)
@@ -527,13 +527,13 @@ func statsDeltaEntry(r *statsRow, el float64) *EntryStats {
 	return e
 }
 
-// Add merges a snapshot, normally a worker's [Stats.Delta], into these
+// merge adds a snapshot, normally a worker's delta, into these
 // statistics, as if its samples had been recorded here now: rows (their
 // counts, exact min/max and histograms; the Aggregated total follows
 // from them), failures and exceptions (nodes united). A nil d adds
-// nothing. Add-ing a cumulative [Stats.Snapshot] instead of deltas
+// nothing. Merging a cumulative [Stats.Snapshot] instead of deltas
 // counts its samples again on every call.
-func (s *Stats) Add(d *Snapshot) {
+func (s *Stats) merge(d *Snapshot) {
 	if d == nil {
 		return
 	}

@@ -267,7 +267,7 @@ func (s *supervisor) tickStats(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			s.stats.Tick(s.users())
+			s.stats.advance(s.users())
 		}
 	}
 }

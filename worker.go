@@ -165,7 +165,7 @@ func (l *workerLoad) Spawn(s *distributed.Spawn) error {
 	if idle {
 		// Starting resets the statistics: keep what was not reported yet
 		// (recorded after the master was lost, say) for the next report.
-		d := lr.Stats().Delta()
+		d := lr.Stats().takeDelta()
 		l.mu.Lock()
 		l.carry = l.carry.Merge(d)
 		l.mu.Unlock()
@@ -184,7 +184,7 @@ func (l *workerLoad) Stop() { _ = l.lr.Stop(context.Background()) }
 func (l *workerLoad) ResetStats() { (*WorkerRunner)(l).ResetStats() }
 
 func (l *workerLoad) Report() []byte {
-	d := l.lr.Stats().Delta()
+	d := l.lr.Stats().takeDelta()
 	l.mu.Lock()
 	if l.carry != nil {
 		d = l.carry.Merge(d)
