@@ -266,6 +266,13 @@ func (r *LocalRunner) StartShape(shape LoadShape) error {
 	return r.start(rampCmd{shape: shape})
 }
 
+// startClasses starts a test, or changes the running one, whose new users
+// come from classes only (every class when empty), as Locust's
+// user_classes: the web UI's class picker.
+func (r *LocalRunner) startClasses(users int, rate float64, classes []string) error {
+	return r.start(rampCmd{users: users, rate: rate, classes: classes})
+}
+
 func (r *LocalRunner) start(c rampCmd) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -360,13 +367,36 @@ func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
 		return p
 	}
 	for i, rc := range r.classes {
-		if len(c.classes) > 0 && !slices.Contains(c.classes, rc.cc.name) {
-			continue // weight 0, not fixed: never picked
-		}
 		dc[i] = dispatch.Class{Weight: rc.cc.weight, Fixed: rc.cc.fixedCount}
 	}
+	if len(c.classes) > 0 {
+		// A class list is Locust's user_classes: new users come from the
+		// listed classes only, running users of other classes stay, and
+		// shrinking stops the newest users first (dispatch.Extend).
+		listed := make([]bool, len(r.classes))
+		for i, rc := range r.classes {
+			listed[i] = slices.Contains(c.classes, rc.cc.name)
+		}
+		var order []int
+		for _, u := range r.users {
+			if !u.gone {
+				order = append(order, u.class.index)
+			}
+		}
+		next := dispatch.Extend(dc, order, c.users, listed)
+		if len(next) < c.users {
+			r.log.Warn("the listed classes that can take new users all have fixed counts: fewer users than asked will run", "users", c.users, "possible", len(next), "classes", c.classes)
+		}
+		p := &rampPlan{target: dispatch.CountsOf(next, len(r.classes)), adds: dispatch.AdderOf(nil)}
+		if len(next) > len(order) {
+			p.adds = dispatch.AdderOf(next[len(order):])
+		}
+		p.batch, p.interval = dispatch.Batch(c.rate)
+		r.target = c.users
+		return p
+	}
 	if ft := dispatch.FixedTotal(dc); ft > c.users {
-		r.log.Warn("fixed user counts exceed the target user count: the fixed classes share what there is", "fixed_total", ft, "users", c.users)
+		r.log.Warn("fixed user counts exceed the target user count: the fixed classes share them in proportion", "fixed_total", ft, "users", c.users)
 	}
 	target := dispatch.Counts(dc, c.users)
 	if got := sum(target); got < c.users {

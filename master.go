@@ -223,8 +223,15 @@ func (r *MasterRunner) startTest(tg distributed.Target, shape LoadShape, first S
 		}
 		r.state = StateSpawning
 		r.mu.Unlock()
-		return r.m.Start(r.target(users, rate, nil))
+		return r.m.Start(r.target(users, rate, tg.Classes))
 	}
+}
+
+// startClasses starts a test, or changes the running one, whose new users
+// come from classes only (every class when empty), as Locust's
+// user_classes: the web UI's class picker.
+func (r *MasterRunner) startClasses(users int, rate float64, classes []string) error {
+	return r.startTest(r.target(users, rate, classes), nil, ShapeStep{}, nil)
 }
 
 // StartShape starts a test whose cluster-wide user count shape drives,

@@ -31,6 +31,13 @@ func masterUIClass(name string) *Class[*masterUIUser] {
 // loopback, and serves the master's web UI.
 func masterUICluster(t *testing.T) (*httptest.Server, *MasterRunner) {
 	t.Helper()
+	return masterUIClusterPicker(t, false)
+}
+
+// masterUIClusterPicker is masterUICluster with the class picker on or
+// off.
+func masterUIClusterPicker(t *testing.T, picker bool) (*httptest.Server, *MasterRunner) {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	classes := []UserClass{masterUIClass("Alpha"), masterUIClass("Beta")}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -71,7 +78,7 @@ func masterUICluster(t *testing.T) (*httptest.Server, *MasterRunner) {
 	if err := m.WaitWorkers(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	info := webui.Info{Program: "test", Version: "dev", Users: 1, SpawnRate: 1, Classes: []string{"Alpha", "Beta"}}
+	info := webui.Info{Program: "test", Version: "dev", Users: 1, SpawnRate: 1, Classes: []string{"Alpha", "Beta"}, ClassPicker: picker}
 	srv, err := webui.New(newWebUIBridge(m, info, log), &webui.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)

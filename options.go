@@ -105,6 +105,9 @@ type options struct {
 	// open are the open-model, threshold and limit options
 	// (options_arrival.go).
 	open openOptions
+	// parity are Locust's options accepted for compatibility
+	// (options_parity.go).
+	parity parityOptions
 	// hist are the run history's options (options_history.go).
 	hist historyOptions
 	// metrics are the exporters' options (options_metrics.go).
@@ -130,6 +133,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	fs.StringVar(&o.configFile, "config", "", "Config file to read options from, after locust.conf in the working directory.")
 	s.Describe("config", "", "FILE")
 	s.ConfigFile("config", "locust.conf")
+	s.HomeConfigFile(".locust.conf")
 	fs.StringVar(&o.host, "host", "", "Base address of the system under test, with its scheme, e.g. https://www.example.com. Overrides every class's Host.")
 	s.Describe("host", "H", "HOST")
 	s.Var(cli.StringsVar(&o.allowedHosts), "", "allowed-hosts", "PATTERN", "Send load only to these hosts: names (example.com), *.example.com, IP addresses, networks (10.0.0.0/8), each with an optional :PORT. Checked by the master, by every worker and for every HTTP request. Default: any host.")
@@ -262,6 +266,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Var(cli.TimespanVar(&o.stopTimeout), "s", "stop-timeout", "TIME", "Let running tasks finish for up to this long when users stop, e.g. 10s. Default: stop at once.")
 	fs.Uint64Var(&o.seed, "seed", 0, "Seed every user's random source, for a reproducible run (0: random).")
 	s.Describe("seed", "", "N")
+	registerParityOptions(s, &o.parity)
 	return s
 }
 
@@ -357,6 +362,13 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
 		return Config{}, err
 	}
+	if err := o.parity.check(o.optDisplay, o.noRebalance); err != nil {
+		return Config{}, err
+	}
+	if err := o.parity.apply(&cfg, o.optDisplay); err != nil {
+		return Config{}, err
+	}
+	cfg.Profile = o.hist.profile
 	if err := o.hist.check(cfg.Thresholds, o.optDisplay); err != nil {
 		return Config{}, err
 	}

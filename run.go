@@ -134,12 +134,18 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		}
 		return ExitError
 	}
-	log, closer, err := newLoggerMode(o.loglevel, o.logfile, stderr, o.fileMode())
+	if o.parity.showTaskRatio || o.parity.showTaskRatioJSON {
+		return showTaskRatio(o, cfg, stdout, stderr, prog)
+	}
+	log, closer, err := o.programLogger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
 		return ExitUsage
 	}
 	defer closer.Close()
+	for _, w := range o.parity.warnings() {
+		log.Warn(w)
+	}
 	closeAudit, err := openAuditLog(o, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)

@@ -82,6 +82,9 @@ type Config struct {
 	// Shape, when set, drives the user count instead of Users and
 	// SpawnRate.
 	Shape LoadShape
+	// Profile names the run's profile (Locust's --profile), to group runs
+	// in reports and the run history; empty for none.
+	Profile string
 	// Seed seeds every user's random source for a reproducible run;
 	// 0 picks a random seed.
 	Seed uint64

@@ -105,6 +105,9 @@ func newSession(p *Program, r sessionRunner, o *options, console *consoleOut, lo
 	if o.json {
 		s.outputs = append(s.outputs, &jsonOutput{w: p.stdout(), log: log})
 	}
+	if path := o.parity.jsonFilePath(); path != "" {
+		s.outputs = append(s.outputs, &jsonFileOutput{path: path, log: log})
+	}
 	s.outputs = append(s.outputs, console, &rowsWarning{log: log})
 	return s, stop, nil
 }

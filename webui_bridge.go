@@ -102,6 +102,12 @@ func (b *webuiBridge) host() string {
 	return b.info.Host
 }
 
+// classStarter is a runner that starts tests with a class list: the local
+// runner and the master.
+type classStarter interface {
+	startClasses(users int, rate float64, classes []string) error
+}
+
 // checkHost refuses a start whose HTTP classes would have no host: the
 // form's host, else the runner's (-H), else each class's own.
 func (b *webuiBridge) checkHost(req webui.StartRequest) error {
@@ -149,6 +155,7 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		}
 		h.webuiSetHost(req.Host)
 	}
+	starter, _ := b.r.(classStarter)
 	var err error
 	switch {
 	case !running && b.arrival != nil:
@@ -157,7 +164,7 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		err = b.r.StartArrival(*b.arrival)
 	case b.info.Shape && !running && b.shape != nil:
 		err = b.r.StartShape(b.shape)
-	case b.local != nil:
+	case starter != nil:
 		if len(req.Classes) == len(b.info.Classes) {
 			req.Classes = nil
 		}
@@ -168,9 +175,7 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		}
 		b.classes = req.Classes
 		b.mu.Unlock()
-		err = b.local.start(rampCmd{users: req.Users, rate: req.SpawnRate, classes: req.Classes})
-	case len(req.Classes) > 0 && len(req.Classes) < len(b.info.Classes):
-		return fmt.Errorf("user_classes: picking classes is not available in %s mode; every class runs (send all classes or none)", b.info.Mode)
+		err = starter.startClasses(req.Users, req.SpawnRate, req.Classes)
 	default:
 		err = b.r.Start(req.Users, req.SpawnRate)
 	}
@@ -437,12 +442,10 @@ func webuiUnix(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
 }
 
-// webuiInfo describes the program to the UI. A master has no class
-// picker: its workers run every class.
+// webuiInfo describes the program to the UI.
 func webuiInfo(p *Program, r Runner, o *options) webui.Info {
-	_, local := r.(*LocalRunner)
 	info := webui.Info{Program: filepath.Base(os.Args[0]), Version: strings.TrimPrefix(versionString(), "golocust "),
-		Host: o.host, Users: o.users, SpawnRate: o.spawnRate, RunTime: o.runTime, ClassPicker: o.classPicker && local,
+		Host: o.host, Users: o.users, SpawnRate: o.spawnRate, RunTime: o.runTime, ClassPicker: o.classPicker,
 		Shape: p.Shape != nil}
 	classes := webuiRunClasses(r)
 	for _, c := range classes {

@@ -41,9 +41,6 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 		log.Error("--autoquit requires --autostart")
 		return ExitUsage
 	}
-	if _, local := r.(*LocalRunner); !local && o.classPicker {
-		log.Warn("--class-picker is not available in master mode: the workers run every class")
-	}
 	addr, err := webuiAddr(o)
 	if err != nil {
 		log.Error(err.Error())

@@ -51,12 +51,13 @@ type Set struct {
 	fs        *flag.FlagSet
 	envPrefix string
 
-	group   string
-	opts    map[string]*optInfo // by flag name, short names included
-	order   []*optInfo
-	pos     *positional
-	config  string // long name of the config-file option, if any
-	defConf string // default config file name, looked up in dir
+	group    string
+	opts     map[string]*optInfo // by flag name, short names included
+	order    []*optInfo
+	pos      *positional
+	config   string // long name of the config-file option, if any
+	defConf  string // default config file name, looked up in dir
+	homeConf string // config file name looked up in $HOME first, if any
 
 	sources map[string]string // long name -> where its value came from
 }
@@ -153,6 +154,11 @@ func (s *Set) ConfigFile(long, defaultFile string) {
 	s.config = long
 	s.defConf = defaultFile
 }
+
+// HomeConfigFile makes name (such as ".locust.conf") a config file read
+// first, before the default one, when it exists in the home directory
+// ($HOME), as Locust's ~/.locust.conf.
+func (s *Set) HomeConfigFile(name string) { s.homeConf = name }
 
 // Source reports where the value of the option long came from: "command
 // line", "environment variable LOCUST_USERS" or "locust.conf:3". ok is

@@ -333,3 +333,35 @@ func TestParseTimespan(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeConfig: ~/.locust.conf is read first, locust.conf in the
+// working directory overrides it, as Locust.
+func TestHomeConfig(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	writeFile(t, home, ".locust.conf", "users = 3\nhost = http://home\nheadless = true\n")
+	writeFile(t, dir, "locust.conf", "users = 4\n")
+	s, v := newSet()
+	s.HomeConfigFile(".locust.conf")
+	if _, err := s.Parse([]string{"-r", "2"}, envOf(map[string]string{"HOME": home}), dir); err != nil {
+		t.Fatal(err)
+	}
+	if v.users != 4 || v.host != "http://home" || !v.headless {
+		t.Errorf("users %d host %q headless %v; want 4 from locust.conf, the rest from ~/.locust.conf", v.users, v.host, v.headless)
+	}
+	if src, _ := s.Source("host"); src != "~/.locust.conf:2" {
+		t.Errorf("Source(host) = %q", src)
+	}
+	// Without HOME nothing is read.
+	s, v = newSet()
+	s.HomeConfigFile(".locust.conf")
+	if _, err := s.Parse(nil, envOf(nil), t.TempDir()); err != nil || v.users != 1 {
+		t.Errorf("without HOME: users %d, %v", v.users, err)
+	}
+	// An unreadable one is an error naming it.
+	writeFile(t, home, ".locust.conf", "nope = 1\n")
+	s, _ = newSet()
+	s.HomeConfigFile(".locust.conf")
+	if _, err := s.Parse(nil, envOf(map[string]string{"HOME": home}), t.TempDir()); err == nil || !strings.Contains(err.Error(), ".locust.conf") {
+		t.Errorf("a bad ~/.locust.conf: %v", err)
+	}
+}

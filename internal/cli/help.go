@@ -93,7 +93,11 @@ func (s *Set) PrintHelp(w io.Writer) {
 		var note string
 		switch {
 		case s.defConf != "" && s.config != "":
-			note = fmt.Sprintf("Options are read, each overriding the one before (the values of list options add up instead), from %s in the working directory, from the file given by --%s, from environment variables and from the command line. ", s.defConf, s.config)
+			home := ""
+			if s.homeConf != "" {
+				home = "from ~/" + s.homeConf + ", "
+			}
+			note = fmt.Sprintf("Options are read, each overriding the one before (the values of list options add up instead), %sfrom %s in the working directory, from the file given by --%s, from environment variables and from the command line. ", home, s.defConf, s.config)
 		default:
 			note = "Options are read from environment variables, overridden by the command line (the values of list options add up instead). "
 		}

@@ -58,6 +58,18 @@ func (s *Set) Parse(args []string, getenv func(string) string, dir string) ([]st
 		}
 		return nil
 	}
+	if home := getenv("HOME"); s.homeConf != "" && home != "" {
+		path := filepath.Join(home, s.homeConf)
+		if _, err := os.Stat(path); err == nil {
+			if err := readConf(path, "~/"+s.homeConf); err != nil {
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					return nil, Usagef("cannot read config file %q: %v", path, pe.Err)
+				}
+				return nil, err
+			}
+		}
+	}
 	if s.defConf != "" {
 		path := filepath.Join(dir, s.defConf)
 		if _, err := os.Stat(path); err == nil {

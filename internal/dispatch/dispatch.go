@@ -245,6 +245,8 @@ func Additions(classes []Class, n int, current []int) []int {
 // proportional to the number of classes; walking the whole sequence takes
 // time proportional to n. It is not safe for concurrent use.
 type Adder struct {
+	list    []int // AdderOf: the additions, returned from list[li]
+	li      int
 	it      *Iter
 	n, pos  int
 	seen    []int
@@ -261,8 +263,23 @@ func NewAdder(classes []Class, n int, current []int) *Adder {
 	return a
 }
 
+// AdderOf returns an Adder that yields adds, in order (the additions
+// computed by [Extend]).
+func AdderOf(adds []int) *Adder {
+	a := &Adder{list: adds}
+	a.advance()
+	return a
+}
+
 func (a *Adder) advance() {
 	a.next = -1
+	if a.it == nil {
+		if a.li < len(a.list) {
+			a.next = a.list[a.li]
+			a.li++
+		}
+		return
+	}
 	for a.pos < a.n {
 		c := a.it.Next()
 		if c < 0 {
