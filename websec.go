@@ -25,6 +25,7 @@ type webSecOptions struct {
 	auditLog      string
 	hashPassword  bool
 	verifyAudit   string
+	newTOTP       string
 
 	// sink is the open audit log (nil without --audit-log), set by Main.
 	sink audit.Sink
@@ -46,12 +47,23 @@ func registerWebSecOptions(s *cli.Set, o *webSecOptions) {
 	fs.StringVar(&o.verifyAudit, "verify-audit-log", "", "Check the hash chain of an audit log, print the first tampered entry (exit 1) or a summary, and exit.")
 	s.Describe("verify-audit-log", "", "FILE")
 	s.SetEnv("verify-audit-log", "")
+	fs.StringVar(&o.newTOTP, "new-totp", "", "Print a new one-time-code secret for the account NAME (the fourth field of --web-users: totp=SECRET) and its otpauth:// address for an authenticator app, and exit.")
+	s.Describe("new-totp", "", "NAME")
+	s.SetEnv("new-totp", "")
 }
 
 // runSecurityTool runs --hash-password and --verify-audit-log; ok is false
 // when neither is set.
 func runSecurityTool(o *webSecOptions, stdin io.Reader, stdout, stderr io.Writer, prog string) (code int, ok bool) {
 	switch {
+	case o.newTOTP != "":
+		secret, url, err := webui.NewTOTPSecret(o.newTOTP)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --new-totp: %v\n", prog, err)
+			return ExitError, true
+		}
+		fmt.Fprintf(stdout, "totp=%s\n%s\n", secret, url)
+		return ExitOK, true
 	case o.hashPassword:
 		pw, err := readPassword(stdin)
 		if err == nil {

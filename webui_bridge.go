@@ -410,7 +410,7 @@ func webuiView(s *Snapshot, state State, users int, classes map[string]int) *web
 }
 
 func webuiEntry(e *EntryStats) webui.EntryView {
-	v := webui.EntryView{Method: e.Type, Name: e.Name, NumRequests: e.Requests, NumFailures: e.Failures,
+	v := webui.EntryView{Method: e.Type, Name: e.Name, NumRequests: e.Requests, NumFailures: e.Failures, NumAborted: e.Aborted,
 		AvgResponseTime: webuiMS(e.Mean()), MinResponseTime: webuiMS(outputMin(e)), MaxResponseTime: webuiMS(e.Max),
 		MedianResponseTime: webuiMS(e.Median()), P95: webuiMS(e.Percentile(0.95)), P99: webuiMS(e.Percentile(0.99)),
 		CurrentRPS: outputFinite(e.CurrentRPS), CurrentFailPerSec: outputFinite(e.CurrentFailPerSec),

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -33,6 +34,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/golocust/locust/audit"
@@ -713,4 +715,57 @@ func TestMasterAuditsWorkers(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Errorf("audit entries: %+v", ring.Entries())
+}
+
+// TestWebUITOTP: an account with a one-time code logs in through the form
+// with password and code; without the code, with a wrong one, with one
+// already used, or over Basic, it does not.
+func TestWebUITOTP(t *testing.T) {
+	var out bytes.Buffer
+	if code, _ := runSecurityTool(&webSecOptions{newTOTP: "ada"}, nil, &out, io.Discard, "prog"); code != 0 ||
+		!strings.HasPrefix(out.String(), "totp=") || !strings.Contains(out.String(), "otpauth://totp/golocust:ada?") {
+		t.Fatalf("--new-totp: %d %q", code, out.String())
+	}
+	field := strings.SplitN(out.String(), "\n", 2)[0]
+	secret := strings.TrimPrefix(field, "totp=")
+	h, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	users := filepath.Join(t.TempDir(), "users")
+	_ = os.WriteFile(users, []byte("ada admin "+string(h)+" "+field+"\n"), 0o600)
+	ts, _, _ := secServer(t, &webui.Options{UsersFile: users})
+	form := func(code string) *http.Response {
+		req, _ := http.NewRequest("POST", ts.URL+"/login", strings.NewReader(url.Values{"username": {"ada"}, "password": {"pw"}, "code": {code}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, _ := webuiDo(t, req)
+		return resp
+	}
+	if resp := form(""); len(resp.Cookies()) != 0 {
+		t.Error("logged in without the code")
+	}
+	if resp := form("000000"); len(resp.Cookies()) != 0 {
+		t.Error("logged in with a wrong code")
+	}
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := form(code); len(resp.Cookies()) != 1 {
+		t.Fatalf("the right code was refused: %v", resp.Header)
+	}
+	if resp := form(code); len(resp.Cookies()) != 0 {
+		t.Error("a used code was accepted again")
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/stats/requests", nil)
+	req.SetBasicAuth("ada", "pw")
+	if resp, _ := webuiDo(t, req); resp.StatusCode != 401 && resp.StatusCode != 429 {
+		t.Errorf("Basic without the code: %d", resp.StatusCode)
+	}
+	_ = os.WriteFile(users, []byte("ada admin "+string(h)+" totp=short\n"), 0o600)
+	lr, err := NewLocalRunner(Config{Classes: webuiTestClasses()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := webui.New(newWebUIBridge(lr, webui.Info{}, slog.New(slog.DiscardHandler)), &webui.Options{UsersFile: users}); err == nil ||
+		!strings.Contains(err.Error(), "line 1: the fourth field must be totp=SECRET") {
+		t.Errorf("bad secret: %v", err)
+	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package deploy_test
 
 import (
@@ -15,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -108,8 +111,6 @@ func TestSwarmStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image and runs a swarm; skipped with -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	prefix := "golocust-swarmtest-" + randHex(4)
 	image := prefix + ":latest"
 	stack := strings.ReplaceAll(prefix, "-", "_")
@@ -122,16 +123,32 @@ func TestSwarmStack(t *testing.T) {
 	}))
 	defer target.Close()
 
-	// The image of the test suite, built as users build theirs.
+	// The image of the test suite, built as users build theirs. The first
+	// CGO_ENABLED=0 -trimpath build compiles the standard library again:
+	// minutes on a busy machine.
+	bctx, bcancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer bcancel()
 	start := time.Now()
-	build := exec.CommandContext(ctx, "deploy/build-image.sh", "./testdata/distbin", image)
+	build := exec.CommandContext(bctx, "deploy/build-image.sh", "./testdata/distbin", image)
 	build.Dir = ".."
+	// On timeout, kill the script and the go build it runs.
+	build.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	build.Cancel = func() error { return syscall.Kill(-build.Process.Pid, syscall.SIGKILL) }
+	build.WaitDelay = 10 * time.Second
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("deploy/build-image.sh: %v\n%s", err, out)
 	} else {
 		t.Logf("%s (%v)", strings.TrimSpace(string(out)), time.Since(start).Round(time.Second))
 	}
 	t.Cleanup(func() { _, _ = docker(context.Background(), nil, "image", "rm", "-f", image) })
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	// Non-root, the suite as the entry point, /tmp the only volume.
+	if cfg, err := docker(ctx, nil, "image", "inspect", "-f", "{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Volumes}}", image); err != nil {
+		t.Fatal(err)
+	} else if want := `65532:65532 ["/loadtest"] {"/tmp":{}}`; cfg != want {
+		t.Errorf("image config %s, want %s", cfg, want)
+	}
 
 	// A swarm of our own, unless one is active already (then it is left
 	// as it was found).

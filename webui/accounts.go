@@ -67,6 +67,9 @@ type account struct {
 	role  Role
 	check func(password string) bool
 	stamp string
+	// totp is the base32 secret of a one-time-code second factor; empty
+	// without one. Such an account logs in through the form only.
+	totp string
 }
 
 // Argon2id parameters of [HashPassword]: OWASP's recommendation (19 MiB,
@@ -152,7 +155,7 @@ func plainAccount(user, pass string) *account {
 var userNameRE = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
 // parseUsers reads a users file: one account a line, "NAME ROLE HASH"
-// separated by spaces or tabs; blank lines and lines starting with #
+// and optionally "totp=SECRET", separated by spaces or tabs; blank lines and lines starting with #
 // are skipped. Errors name the file and the line.
 func parseUsers(r io.Reader, name string) (map[string]*account, error) {
 	accts := map[string]*account{}
@@ -164,8 +167,15 @@ func parseUsers(r io.Reader, name string) (map[string]*account, error) {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 3 {
-			return nil, fmt.Errorf("users file %s line %d: want NAME ROLE HASH (3 fields), got %d", name, n, len(f))
+		if len(f) != 3 && len(f) != 4 {
+			return nil, fmt.Errorf("users file %s line %d: want NAME ROLE HASH [totp=SECRET], got %d fields", name, n, len(f))
+		}
+		secret := ""
+		if len(f) == 4 {
+			var ok bool
+			if secret, ok = strings.CutPrefix(f[3], "totp="); !ok || !validTOTPSecret(secret) {
+				return nil, fmt.Errorf("users file %s line %d: the fourth field must be totp=SECRET with a base32 secret of at least 16 characters (--new-totp makes one)", name, n)
+			}
 		}
 		if !userNameRE.MatchString(f[0]) {
 			return nil, fmt.Errorf("users file %s line %d: user name %q: allowed 1 to 64 letters, digits and . _ @ -", name, n, truncate(f[0], 80))
@@ -181,8 +191,8 @@ func parseUsers(r io.Reader, name string) (map[string]*account, error) {
 		if err != nil {
 			return nil, fmt.Errorf("users file %s line %d: %v", name, n, err)
 		}
-		stamp := sha256.Sum256([]byte(f[1] + "\x00" + f[2]))
-		accts[f[0]] = &account{name: f[0], role: role, check: check, stamp: hex.EncodeToString(stamp[:8])}
+		stamp := sha256.Sum256([]byte(f[1] + "\x00" + f[2] + "\x00" + secret))
+		accts[f[0]] = &account{name: f[0], role: role, check: check, stamp: hex.EncodeToString(stamp[:8]), totp: secret}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("users file %s: %v", name, err)

@@ -41,6 +41,8 @@ type authenticator struct {
 
 	dummyOnce sync.Once
 	dummy     func(string) bool
+
+	totp totpSteps
 }
 
 // basicHit is a Basic login checked recently.
@@ -79,7 +81,9 @@ const (
 // address) under the throttle. A wrong password is answered after the
 // failure delay; a locked-out source is answered at once, without a
 // check, with the time left. fl is the aggregated log line due, if any.
-func (a *authenticator) login(ctx context.Context, src, user, pass string) (acct *account, res loginResult, retry time.Duration, fl *failureLog) {
+// An account with a one-time code needs code too, and cannot log in with
+// Basic credentials (basic).
+func (a *authenticator) login(ctx context.Context, src, user, pass, code string, basic bool) (acct *account, res loginResult, retry time.Duration, fl *failureLog) {
 	source := sourceOf(src)
 	st, retry := a.throttle.begin(ctx, source)
 	if st == nil {
@@ -101,6 +105,9 @@ func (a *authenticator) login(ctx context.Context, src, user, pass string) (acct
 	}
 	if ok && a.account(user) != acct {
 		ok = false // the users file changed meanwhile
+	}
+	if ok && acct.totp != "" && (basic || !a.totp.check(acct, code)) {
+		ok = false
 	}
 	if !ok {
 		t := time.NewTimer(a.delay)

@@ -21,6 +21,7 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <input type="hidden" name="next" value="{{.Next}}">
 <label>User name<input name="username" autocomplete="username" required autofocus></label>
 <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
+<label>One-time code <small>(if your account has one)</small><input name="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6"></label>
 <button type="submit" class="btn primary">Log in</button>
 </form></main></body></html>
 `))
@@ -33,7 +34,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	data := struct{ Error, Next string }{Next: safeNext(q.Get("next"))}
 	if q.Has("failed") {
-		data.Error = "Wrong user name or password."
+		data.Error = "Wrong user name, password or one-time code."
 	}
 	if n, err := strconv.Atoi(q.Get("locked")); err == nil && n > 0 {
 		data.Error = "Too many failed logins from your address: try again in " + retryText(time.Duration(min(n, 86400))*time.Second) + "."
@@ -56,7 +57,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
-	acct, res, retry := s.checkPassword(r, r.PostForm.Get("username"), r.PostForm.Get("password"), "form")
+	acct, res, retry := s.checkPassword(r, r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("code"), "form")
 	switch res {
 	case loginLocked:
 		http.Redirect(w, r, "/login?locked="+strconv.Itoa(int((retry+time.Second-1)/time.Second))+"&next="+url.QueryEscape(next), http.StatusSeeOther)

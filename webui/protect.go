@@ -120,7 +120,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cookieOK b
 		if acct := s.auth.cachedBasic(user, pass); acct != nil {
 			return &principal{name: acct.name, role: acct.role, acct: acct, basic: true}, true
 		}
-		acct, res, retry := s.checkPassword(r, user, pass, "basic")
+		acct, res, retry := s.checkPassword(r, user, pass, "", "basic")
 		switch res {
 		case loginLocked:
 			tooManyLogins(w, retry)
@@ -148,8 +148,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cookieOK b
 
 // checkPassword checks a login under the throttle, and logs and audits
 // the outcome.
-func (s *Server) checkPassword(r *http.Request, user, pass, method string) (*account, loginResult, time.Duration) {
-	acct, res, retry, fl := s.auth.login(r.Context(), r.RemoteAddr, user, pass)
+func (s *Server) checkPassword(r *http.Request, user, pass, code, method string) (*account, loginResult, time.Duration) {
+	acct, res, retry, fl := s.auth.login(r.Context(), r.RemoteAddr, user, pass, code, method == "basic")
 	if fl != nil {
 		s.logFailures(*fl)
 	}
@@ -158,7 +158,7 @@ func (s *Server) checkPassword(r *http.Request, user, pass, method string) (*acc
 	case loginOK:
 		s.Audit(r, audit.Entry{Actor: acct.name, Role: acct.role.String(), Action: "login", Params: params, Outcome: audit.OK})
 	case loginWrong:
-		s.Audit(r, audit.Entry{Actor: "unknown", Action: "login", Params: params, Outcome: audit.Denied, Reason: "wrong user name or password"})
+		s.Audit(r, audit.Entry{Actor: "unknown", Action: "login", Params: params, Outcome: audit.Denied, Reason: "wrong user name, password or one-time code"})
 	case loginLocked:
 		// Not audited one by one: a locked-out source is refused without
 		// a check, as often as it asks; the log line counts them.
