@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/golocust/locust/internal/dispatch"
 )
 
 // Arrival runs a test in the open model: Rate iterations per second (then
@@ -257,7 +259,10 @@ func (p *arrivalPlan) at(n float64) (time.Duration, bool) {
 }
 
 func arrivalSeconds(s float64) time.Duration {
-	return time.Duration(math.Round(s * float64(time.Second)))
+	if s < 0 {
+		return -dispatch.Seconds(-s)
+	}
+	return dispatch.Seconds(s)
 }
 
 // parseRate parses an arrival or request rate: "1000/s", "60/m",

@@ -272,6 +272,9 @@ func (u *userRT) arrivalDone() {
 
 // validateOpen checks the open-model, threshold and limit fields of c.
 func (c *Config) validateOpen() error {
+	if err := c.validateAllowedHosts(); err != nil {
+		return err
+	}
 	if c.Arrival != nil {
 		if c.Shape != nil {
 			return errors.New("Config.Arrival and Config.Shape are both set: a test is driven either by an arrival rate or by a load shape")

@@ -119,7 +119,7 @@ func TestDistPartition(t *testing.T) {
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	for range 2 {
 		distProc(t, "ip", nil, "netns", "exec", ns, bin, "--worker", "--master-host", subnet+".1", "--master-port", port,
-			"--cluster-token", token, "--report-interval", "0.2", "--master-lost-timeout", "30s", "Hitter")
+			"--cluster-token", token, "--allow-insecure-token", "--report-interval", "0.2", "--master-lost-timeout", "30s", "Hitter")
 	}
 	distWaitWorkers(t, m, 2)
 	if err := m.Start(4, 100); err != nil {

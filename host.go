@@ -3,6 +3,8 @@ package locust
 import (
 	"fmt"
 	"strings"
+
+	"github.com/golocust/locust/internal/redact"
 )
 
 // hostUser is implemented, through embedding, by the user types of the
@@ -44,7 +46,7 @@ func checkHosts(classes []UserClass, host, option string) error {
 			missing = append(missing, fmt.Sprintf("%q", c.ClassName()))
 		default:
 			if err := optCheckHost(own); err != nil {
-				return fmt.Errorf("class %q: Host %q %v", c.ClassName(), own, err)
+				return fmt.Errorf("class %q: Host %q %v", c.ClassName(), redact.URL(own), err)
 			}
 		}
 	}

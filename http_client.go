@@ -137,7 +137,7 @@ func (c *httpClient) PostJSON(ctx context.Context, path string, v any, opts ...R
 func (c *httpClient) DoJSON(ctx context.Context, method, path string, v any, opts ...RequestOption) *Response {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return &Response{Method: method, Name: httpDefaultName(path), ctx: ctx, Err: fmt.Errorf("failed to encode the JSON body of %s %s: %w", method, path, err)}
+		return &Response{Method: method, Name: httpDefaultName(path), ctx: ctx, Err: fmt.Errorf("failed to encode the JSON body of %s %s: %w", method, httpDefaultName(path), err)}
 	}
 	return c.Do(ctx, method, path, body, append([]RequestOption{Header("Content-Type", "application/json"), Header("Accept", "application/json")}, opts...)...)
 }
@@ -169,6 +169,10 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 		return r
 	}
 	if err := ctx.Err(); err != nil {
+		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
+		return r
+	}
+	if err := httpAllowPath(ctx, path); err != nil { // allowed_hosts.go
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
 		return r
 	}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/golocust/locust/internal/redact"
 )
 
 // HTTPOptions configure the client of an [HTTPUser] or a [FastHTTPUser].
@@ -98,21 +100,25 @@ type httpBase struct {
 
 // httpParseHost checks the host of a user of class cls.
 func httpParseHost(cls, host, userType string) (httpBase, error) {
+	shown := redact.URL(host) // errors are logged: no password
 	if host == "" {
 		return httpBase{}, fmt.Errorf("%s of class %q: no host: set Config.Host / -H or Class.Host", userType, cls)
 	}
 	if !httpIsAbsolute(host) {
-		return httpBase{}, fmt.Errorf("%s of class %q: host %q has no http:// or https:// scheme; write it as http://127.0.0.1:8080 or https://api.example/v1", userType, cls, host)
+		return httpBase{}, fmt.Errorf("%s of class %q: host %q has no http:// or https:// scheme (HTTP users take only http and https hosts, from Config.Host / -H/--host, the web UI or Class.Host); write it as http://127.0.0.1:8080 or https://api.example/v1", userType, cls, shown)
 	}
 	u, err := url.Parse(host)
 	if err != nil {
-		return httpBase{}, fmt.Errorf("%s of class %q: host %q is not a URL: %v", userType, cls, host, err)
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err // without the URL, which has the password
+		}
+		return httpBase{}, fmt.Errorf("%s of class %q: host %q is not a URL: %v", userType, cls, shown, err)
 	}
 	if u.Host == "" {
-		return httpBase{}, fmt.Errorf("%s of class %q: host %q has no address; write it as http://127.0.0.1:8080 or https://api.example/v1", userType, cls, host)
+		return httpBase{}, fmt.Errorf("%s of class %q: host %q has no address; write it as http://127.0.0.1:8080 or https://api.example/v1", userType, cls, shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return httpBase{}, fmt.Errorf("%s of class %q: host %q has a query or fragment; allowed: scheme://address[/base/path]", userType, cls, host)
+		return httpBase{}, fmt.Errorf("%s of class %q: host %q has a query or fragment; allowed: scheme://address[/base/path]", userType, cls, shown)
 	}
 	b := httpBase{scheme: u.Scheme, host: u.Host}
 	if u.User != nil {
@@ -265,6 +271,9 @@ func httpDefaultName(path string) string {
 	}
 	if path == "" {
 		return "/"
+	}
+	if httpIsAbsolute(path) {
+		path = redact.URL(path) // names are shown everywhere
 	}
 	return path
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/golocust/locust/internal/dispatch"
 )
 
 // Throttle waits until the request-rate ceiling of the test that ctx
@@ -25,6 +27,7 @@ type limitKey struct{}
 
 // limitContext returns ctx with the runner's request-rate ceiling, if any.
 func (r *LocalRunner) limitContext(ctx context.Context) context.Context {
+	ctx = r.allowContext(ctx)
 	if r.cfg.MaxRPS <= 0 {
 		return ctx
 	}
@@ -51,7 +54,7 @@ func newRateLimiter(perSec float64) *rateLimiter {
 // setRate changes the ceiling (a worker's share when workers join or
 // leave); slots already taken keep their time.
 func (l *rateLimiter) setRate(perSec float64) {
-	l.interval.Store(max(1, int64(float64(time.Second)/perSec)))
+	l.interval.Store(max(1, int64(dispatch.Seconds(1/perSec))))
 }
 
 // reserve takes the next slot and returns how long to wait for it.

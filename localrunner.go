@@ -113,7 +113,7 @@ func (c *Config) validate() error {
 	case c.Users < 0:
 		return fmt.Errorf("Config.Users is %d: allowed 0 or more", c.Users)
 	case c.Users > 0 && c.Shape == nil && !validRate(c.SpawnRate):
-		return fmt.Errorf("Config.SpawnRate is %v: allowed a finite number of users per second > 0", c.SpawnRate)
+		return fmt.Errorf("Config.SpawnRate is %v: allowed a finite number of users per second, at least 0.0001", c.SpawnRate)
 	case c.RunTime < 0:
 		return fmt.Errorf("Config.RunTime is %v: allowed 0 (no limit) or more", c.RunTime)
 	case c.Iterations < 0:
@@ -126,7 +126,9 @@ func (c *Config) validate() error {
 	return c.validateOpen()
 }
 
-func validRate(rate float64) bool { return rate > 0 && !math.IsInf(rate, 0) && !math.IsNaN(rate) }
+func validRate(rate float64) bool {
+	return rate >= dispatch.MinRate && !math.IsInf(rate, 0) && !math.IsNaN(rate)
+}
 
 func compileClasses(list []UserClass, f tagFilter) ([]runClass, error) {
 	var classes []runClass
@@ -230,7 +232,7 @@ func (r *LocalRunner) Start(users int, rate float64) error {
 		return fmt.Errorf("users is %d: allowed 0 or more", users)
 	}
 	if !validRate(rate) {
-		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", rate)
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second, at least 0.0001", rate)
 	}
 	return r.start(rampCmd{users: users, rate: rate})
 }
@@ -241,7 +243,7 @@ func (r *LocalRunner) Start(users int, rate float64) error {
 // an error.
 func (r *LocalRunner) StartClasses(counts map[string]int, rate float64) error {
 	if !validRate(rate) {
-		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", rate)
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second, at least 0.0001", rate)
 	}
 	total := 0
 	for name, n := range counts {
@@ -278,6 +280,9 @@ func (r *LocalRunner) start(c rampCmd) error {
 	case StateStopping:
 		return errors.New("the test is stopping; start again when it has stopped")
 	case StateReady, StateStopped:
+		if err := r.checkHostsLocked(); err != nil {
+			return err
+		}
 		t := &testRun{start: time.Now(), cmds: make(chan rampCmd, 1), end: newTestEnd()}
 		t.ctx = r.limitContext(ContextWithStats(context.Background(), r.stats))
 		r.test = t
@@ -339,9 +344,8 @@ func (r *LocalRunner) currentEnd() *testEnd {
 
 // rampPlan is the way from the current users to a target.
 type rampPlan struct {
-	target   []int // users per class
-	adds     []int // classes to spawn, in order
-	next     int   // index in adds
+	target   []int           // users per class
+	adds     *dispatch.Adder // classes to spawn, in order
 	batch    int
 	interval time.Duration
 	complete bool // SpawningComplete fired
@@ -357,9 +361,8 @@ func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
 		for i, rc := range r.classes {
 			dc[i] = dispatch.Class{Fixed: c.counts[rc.cc.name]}
 		}
-		p := &rampPlan{target: dispatch.Counts(dc, c.users), adds: dispatch.Additions(dc, c.users, r.counts)}
-		size, iv := dispatch.Batch(c.rate)
-		p.batch, p.interval = size, time.Duration(iv*float64(time.Second))
+		p := &rampPlan{target: dispatch.Counts(dc, c.users), adds: dispatch.NewAdder(dc, c.users, r.counts)}
+		p.batch, p.interval = dispatch.Batch(c.rate)
 		r.target = c.users
 		return p
 	}
@@ -384,12 +387,11 @@ func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
 		if len(next) < c.users {
 			r.log.Warn("the listed classes that can take new users all have fixed counts: fewer users than asked will run", "users", c.users, "possible", len(next), "classes", c.classes)
 		}
-		p := &rampPlan{target: dispatch.CountsOf(next, len(r.classes))}
+		p := &rampPlan{target: dispatch.CountsOf(next, len(r.classes)), adds: dispatch.AdderOf(nil)}
 		if len(next) > len(order) {
-			p.adds = next[len(order):]
+			p.adds = dispatch.AdderOf(next[len(order):])
 		}
-		size, iv := dispatch.Batch(c.rate)
-		p.batch, p.interval = size, time.Duration(iv*float64(time.Second))
+		p.batch, p.interval = dispatch.Batch(c.rate)
 		r.target = c.users
 		return p
 	}
@@ -400,10 +402,8 @@ func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
 	if got := sum(target); got < c.users {
 		r.log.Warn("every class has a fixed count: fewer users than asked will run", "users", c.users, "possible", got)
 	}
-	p := &rampPlan{target: target, adds: dispatch.Additions(dc, c.users, r.counts)}
-	size, iv := dispatch.Batch(c.rate)
-	p.batch = size
-	p.interval = time.Duration(iv * float64(time.Second))
+	p := &rampPlan{target: target, adds: dispatch.NewAdder(dc, c.users, r.counts)}
+	p.batch, p.interval = dispatch.Batch(c.rate)
 	r.target = c.users
 	return p
 }
@@ -422,8 +422,8 @@ func (r *LocalRunner) step(t *testRun, p *rampPlan) (done bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Spawn new users before stopping surplus ones, as Locust.
-	for added := 0; added < p.batch && p.next < len(p.adds); p.next++ {
-		c := p.adds[p.next]
+	for added := 0; added < p.batch && !p.adds.Done(); {
+		c, _ := p.adds.Next()
 		if r.counts[c] >= p.target[c] {
 			continue
 		}
@@ -445,7 +445,7 @@ func (r *LocalRunner) step(t *testRun, p *rampPlan) (done bool) {
 			surplus = true
 		}
 	}
-	done = p.next >= len(p.adds) && !surplus
+	done = p.adds.Done() && !surplus
 	if done {
 		r.state = StateRunning
 	} else {

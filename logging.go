@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
@@ -43,13 +44,18 @@ func optLogLevel(s string) (slog.Level, error) {
 //
 // The closer closes the log file; it does nothing for stderr.
 func newLogger(level string, logfile string, stderr io.Writer) (*slog.Logger, io.Closer, error) {
+	return newLoggerMode(level, logfile, stderr, defaultOutputMode)
+}
+
+// newLoggerMode is newLogger creating the log file with mode.
+func newLoggerMode(level string, logfile string, stderr io.Writer, mode fs.FileMode) (*slog.Logger, io.Closer, error) {
 	lv, err := optLogLevel(level)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bad log level %q: %w", level, err)
 	}
 	w, closer := stderr, io.Closer(logNopCloser{})
 	if logfile != "" {
-		f, err := os.OpenFile(logfile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(logfile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, mode)
 		if err != nil {
 			return nil, nil, fmt.Errorf("failed to open log file: %w", err)
 		}

@@ -98,7 +98,7 @@ func NewMasterRunner(cfg Config, opts MasterOptions) (*MasterRunner, error) {
 	r.m, err = distributed.NewMaster(distributed.MasterConfig{
 		Listener: opts.Listener, Addr: opts.Addr, Token: opts.Token, TLS: opts.TLS, Classes: dc,
 		HeartbeatInterval: opts.HeartbeatInterval, NoRebalance: opts.NoRebalance, ReadLimit: opts.ReadLimit,
-		OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log, OnWorkerEvent: workerAuditor(opts.Audit, r.log),
+		AllowedHosts: cfg.AllowedHosts, OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log, OnWorkerEvent: workerAuditor(opts.Audit, r.log),
 	})
 	if err != nil {
 		return nil, err
@@ -164,7 +164,7 @@ func (r *MasterRunner) Start(users int, rate float64) error {
 		return fmt.Errorf("users is %d: allowed 0 or more", users)
 	}
 	if !validRate(rate) {
-		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", rate)
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second, at least 0.0001", rate)
 	}
 	return r.start(users, rate, nil)
 }

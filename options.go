@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -11,7 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golocust/locust/distributed"
 	"github.com/golocust/locust/internal/cli"
+	"github.com/golocust/locust/internal/dispatch"
+	"github.com/golocust/locust/internal/hostmatch"
+	"github.com/golocust/locust/internal/redact"
 )
 
 // options holds every command-line option of a load-test program (see
@@ -47,6 +52,9 @@ type options struct {
 	expectWorkers        int
 	expectWorkersMaxWait int
 	clusterToken         string
+	allowInsecureToken   bool
+	maxUsersPerWorker    int
+	allowedHosts         []string
 	worker               bool
 	processes            int
 	masterHost           string
@@ -80,8 +88,9 @@ type options struct {
 	json           bool
 
 	// Logging.
-	loglevel string
-	logfile  string
+	loglevel   string
+	logfile    string
+	outputMode string
 
 	// Other.
 	version         bool
@@ -127,6 +136,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.HomeConfigFile(".locust.conf")
 	fs.StringVar(&o.host, "host", "", "Base address of the system under test, with its scheme, e.g. https://www.example.com. Overrides every class's Host.")
 	s.Describe("host", "H", "HOST")
+	s.Var(cli.StringsVar(&o.allowedHosts), "", "allowed-hosts", "PATTERN", "Send load only to these hosts: names (example.com), *.example.com, IP addresses, networks (10.0.0.0/8), each with an optional :PORT. Checked by the master, by every worker and for every HTTP request. Default: any host.")
 	fs.IntVar(&o.users, "users", 1, "Peak number of concurrent users.")
 	s.Describe("users", "u", "NUMBER")
 	fs.Float64Var(&o.spawnRate, "spawn-rate", 1, "Users to start (or stop) per second.")
@@ -204,6 +214,10 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Describe("worker-tls-cert", "", "FILE")
 	fs.StringVar(&o.workerTLSKey, "worker-tls-key", "", "Private key of --worker-tls-cert.")
 	s.Describe("worker-tls-key", "", "FILE")
+	fs.IntVar(&o.maxUsersPerWorker, "max-users-per-worker", distributed.DefaultMaxUsers, "Ceiling on this worker's users: a master asking for more is refused.")
+	s.Describe("max-users-per-worker", "", "N")
+	fs.BoolVar(&o.allowInsecureToken, "allow-insecure-token", false, "Send --cluster-token to a master beyond loopback without TLS, where anyone on the network path can read it.")
+	s.Describe("allow-insecure-token", "", "")
 	o.masterLostTimeout = 15 * time.Second
 	s.Var(cli.TimespanVar(&o.masterLostTimeout), "", "master-lost-timeout", "TIME", "Stop the users when the master has been silent this long; the worker keeps reconnecting.")
 	o.reportInterval = time.Second
@@ -240,6 +254,8 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Describe("loglevel", "L", "LEVEL")
 	fs.StringVar(&o.logfile, "logfile", "", "Write the log to FILE instead of standard error.")
 	s.Describe("logfile", "", "FILE")
+	fs.StringVar(&o.outputMode, "output-mode", "0600", "Permissions of the files golocust creates (CSV, HTML report, log file), in octal: 0600 is the owner only; 0640 or 0644 share them.")
+	s.Describe("output-mode", "", "MODE")
 
 	s.Group("Other options")
 	fs.BoolVar(&o.version, "version", false, "Show the version and exit.")
@@ -288,16 +304,25 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if o.users < 0 {
 		return Config{}, cli.Usagef("%s must be 0 or more, got %d", o.optDisplay("users"), o.users)
 	}
-	if math.IsNaN(o.spawnRate) || math.IsInf(o.spawnRate, 0) || o.spawnRate <= 0 {
-		return Config{}, cli.Usagef("%s must be a number greater than 0, got %v", o.optDisplay("spawn-rate"), o.spawnRate)
+	if math.IsNaN(o.spawnRate) || math.IsInf(o.spawnRate, 0) || o.spawnRate < dispatch.MinRate {
+		return Config{}, cli.Usagef("%s must be a finite number of users per second, at least %v, got %v", o.optDisplay("spawn-rate"), dispatch.MinRate, o.spawnRate)
 	}
 	if o.iterations < 0 {
 		return Config{}, cli.Usagef("%s must be 0 (no limit) or more, got %d", o.optDisplay("iterations"), o.iterations)
 	}
 	if o.host != "" {
 		if err := optCheckHost(o.host); err != nil {
-			return Config{}, cli.Usagef("%s %q: %v", o.optDisplay("host"), o.host, err)
+			return Config{}, cli.Usagef("%s %q: %v", o.optDisplay("host"), redact.URL(o.host), err)
 		}
+	}
+	if _, err := hostmatch.Parse(o.allowedHosts); err != nil {
+		return Config{}, cli.Usagef("%s: %v", o.optDisplay("allowed-hosts"), err)
+	}
+	if o.maxUsersPerWorker < 1 {
+		return Config{}, cli.Usagef("%s must be 1 or more, got %d", o.optDisplay("max-users-per-worker"), o.maxUsersPerWorker)
+	}
+	if _, err := parseOutputMode(o.outputMode); err != nil {
+		return Config{}, cli.Usagef("%s %v", o.optDisplay("output-mode"), err)
 	}
 	if o.csvFullHistory && o.csv == "" {
 		return Config{}, cli.Usagef("--csv-full-history requires --csv PREFIX")
@@ -331,6 +356,8 @@ func (o *options) config(classes []UserClass) (Config, error) {
 		ExcludeTags: slices.Clone(o.excludeTags),
 		Seed:        o.seed,
 		ResetStats:  o.resetStats,
+
+		AllowedHosts: slices.Clone(o.allowedHosts),
 	}
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
 		return Config{}, err
@@ -375,6 +402,9 @@ func optCheckHost(h string) error {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
 			return fmt.Errorf("scheme %q is not valid; use a scheme such as http:// or https://", scheme)
 		}
+	}
+	if hostmatch.NotNetwork(scheme) {
+		return fmt.Errorf("is a %s: URL, not the address of a system to test: use http:// or https:// (or the network scheme of your own users)", scheme)
 	}
 	lower := strings.ToLower(scheme)
 	if (lower == "http" || lower == "https") && (rest == "" || rest[0] == '/' || rest[0] == '?' || rest[0] == '#') {
@@ -469,4 +499,14 @@ func versionString() string {
 func printVersion(w io.Writer) error {
 	_, err := io.WriteString(w, versionString()+"\n")
 	return err
+}
+
+// fileMode returns --output-mode, checked by config; the default if it
+// was not.
+func (o *options) fileMode() fs.FileMode {
+	m, err := parseOutputMode(o.outputMode)
+	if err != nil || o.outputMode == "" {
+		return defaultOutputMode
+	}
+	return m
 }

@@ -100,7 +100,7 @@ func (o *options) programLogger(stderr io.Writer) (*slog.Logger, io.Closer, erro
 	if o.parity.skipLogSetup {
 		return slog.Default(), io.NopCloser(nil), nil
 	}
-	return newLogger(o.loglevel, o.logfile, stderr)
+	return newLoggerMode(o.loglevel, o.logfile, stderr, o.fileMode())
 }
 
 // showTaskRatio answers --show-task-ratio and --show-task-ratio-json,

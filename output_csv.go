@@ -29,6 +29,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -75,6 +76,7 @@ type csvCurrentPercentiler interface {
 type csvWriter struct {
 	prefix      string
 	fullHistory bool
+	mode        fs.FileMode
 
 	mu       sync.Mutex
 	history  *os.File
@@ -91,6 +93,11 @@ type csvWriter struct {
 // history batch has one row per entry before the Aggregated row, and
 // uses current percentiles.
 func newCSVWriter(prefix string, fullHistory bool) (*csvWriter, error) {
+	return newCSVWriterMode(prefix, fullHistory, defaultOutputMode)
+}
+
+// newCSVWriterMode is newCSVWriter creating the files with mode.
+func newCSVWriterMode(prefix string, fullHistory bool, mode fs.FileMode) (*csvWriter, error) {
 	if prefix == "" {
 		return nil, errors.New("invalid --csv prefix: empty; want a path prefix such as results/run1")
 	}
@@ -105,16 +112,16 @@ func newCSVWriter(prefix string, fullHistory bool) (*csvWriter, error) {
 			return nil, fmt.Errorf("failed to create the directory of --csv prefix %q: %w", prefix, err)
 		}
 	}
-	c := &csvWriter{prefix: prefix, fullHistory: fullHistory, lastHist: -1}
+	c := &csvWriter{prefix: prefix, fullHistory: fullHistory, lastHist: -1, mode: mode}
 	for _, f := range []struct {
 		suffix string
 		header []string
 	}{{"_stats.csv", csvStatsHeader}, {"_failures.csv", csvFailuresHeader}, {"_exceptions.csv", csvExceptionsHeader}} {
-		if err := csvWriteFileAtomic(prefix+f.suffix, csvAppendRecord(nil, f.header)); err != nil {
+		if err := csvWriteFileAtomicMode(prefix+f.suffix, csvAppendRecord(nil, f.header), mode); err != nil {
 			return nil, err
 		}
 	}
-	h, err := os.Create(prefix + "_stats_history.csv")
+	h, err := os.OpenFile(prefix+"_stats_history.csv", os.O_RDWR|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create CSV file: %w", err)
 	}
@@ -163,9 +170,9 @@ func (c *csvWriter) close(final *Snapshot, users int) error {
 
 func (c *csvWriter) writeLocked(s *Snapshot, users int, history bool) error {
 	errs := []error{
-		csvWriteFileAtomic(c.prefix+"_stats.csv", c.statsFile(s)),
-		csvWriteFileAtomic(c.prefix+"_failures.csv", c.failuresFile(s)),
-		csvWriteFileAtomic(c.prefix+"_exceptions.csv", c.exceptionsFile(s)),
+		csvWriteFileAtomicMode(c.prefix+"_stats.csv", c.statsFile(s), c.mode),
+		csvWriteFileAtomicMode(c.prefix+"_failures.csv", c.failuresFile(s), c.mode),
+		csvWriteFileAtomicMode(c.prefix+"_exceptions.csv", c.exceptionsFile(s), c.mode),
 	}
 	if history {
 		c.buf = c.historyBatch(c.buf[:0], s, users)
@@ -311,6 +318,7 @@ func csvPyFloat(x float64) string {
 // kept as they are.
 func csvAppendRecord(b []byte, fields []string) []byte {
 	for i, f := range fields {
+		f = csvNeutral(f) // output_safety.go
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -330,10 +338,11 @@ func csvAppendRecord(b []byte, fields []string) []byte {
 	return append(b, '\r', '\n')
 }
 
-// csvWriteFileAtomic replaces the file at path with data: it writes a
+// csvWriteFileAtomicMode replaces the file at path with data, with mode
+// (see output_safety.go): it writes a
 // temporary file in the same directory and renames it over path, so a
 // reader sees the old content or the new one, never a part.
-func csvWriteFileAtomic(path string, data []byte) error {
+func csvWriteFileAtomicMode(path string, data []byte, mode fs.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("failed to write CSV file %s: %w", path, err)
@@ -341,7 +350,7 @@ func csvWriteFileAtomic(path string, data []byte) error {
 	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
-		err = f.Chmod(0o644) // CreateTemp makes 0600; CSV files are for sharing
+		err = f.Chmod(mode) // --output-mode, 0600 by default
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -363,7 +372,7 @@ var csvScheduleHeader = append([]string{"Metric", "Count", "Average (ms)", "Min 
 // Dropped, Missed: Count only) and one row per timing (Schedule Lag,
 // Response Time, Service Time). It writes nothing without a schedule.
 // The file is new to golocust; Locust's four files are unchanged.
-func writeScheduleCSV(prefix string, s *Snapshot) error {
+func writeScheduleCSV(prefix string, s *Snapshot, mode fs.FileMode) error {
 	ss := s.Schedule
 	if ss.Empty() {
 		return nil
@@ -396,7 +405,7 @@ func writeScheduleCSV(prefix string, s *Snapshot) error {
 		}
 		line(f)
 	}
-	return csvWriteFileAtomic(prefix+"_schedule.csv", []byte(b.String()))
+	return csvWriteFileAtomicMode(prefix+"_schedule.csv", []byte(b.String()), mode)
 }
 
 // csvOutput is the CSV files as a session output: the stats and history
@@ -417,7 +426,7 @@ func (c *csvOutput) onFinish(res *runResult) {
 	if err := c.w.close(res.snapshot, res.users); err != nil {
 		c.log.Error("writing CSV files", "error", err)
 	}
-	if err := writeScheduleCSV(c.prefix, res.snapshot); err != nil {
+	if err := writeScheduleCSV(c.prefix, res.snapshot, c.w.mode); err != nil {
 		c.log.Error("writing CSV files", "error", err)
 	}
 }

@@ -56,7 +56,7 @@ func writeHTMLReport(p *Program, r sessionRunner, o *options, s *Snapshot, log *
 			return
 		}
 	}
-	if err := csvWriteFileAtomic(path, []byte(sb.String())); err != nil {
+	if err := csvWriteFileAtomicMode(path, []byte(sb.String()), o.fileMode()); err != nil {
 		log.Error("writing the HTML report", "file", path, "error", err)
 		return
 	}

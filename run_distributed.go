@@ -229,7 +229,8 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 	if addr == "" {
 		addr = net.JoinHostPort(o.masterHost, strconv.Itoa(o.masterPort))
 	}
-	opts := WorkerOptions{MasterAddr: addr, Token: o.clusterToken, ReportInterval: o.reportInterval, LostMasterTimeout: o.masterLostTimeout}
+	opts := WorkerOptions{MasterAddr: addr, Token: o.clusterToken, ReportInterval: o.reportInterval, LostMasterTimeout: o.masterLostTimeout,
+		MaxUsers: o.maxUsersPerWorker, AllowInsecureToken: o.allowInsecureToken}
 	if o.masterTLSCA != "" {
 		tc, err := distClientTLS(o.masterTLSCA, o.workerTLSCert, o.workerTLSKey, o.masterHost)
 		if err != nil {

@@ -114,4 +114,12 @@ type Config struct {
 	// second. In a distributed test each worker gets a share (see
 	// [SplitRate]).
 	MaxRPS float64
+	// AllowedHosts, when not empty, are the only targets of the test
+	// (patterns: example.com, *.example.com, an IP address, a network
+	// such as 10.0.0.0/8, each with an optional :port; "*" allows
+	// everything). A test whose host is outside them does not start,
+	// absolute request URLs of HTTP users outside them are not sent, a
+	// worker refuses a master's host outside them and a master will not
+	// dispatch one. See docs/security.md.
+	AllowedHosts []string
 }

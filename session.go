@@ -95,7 +95,7 @@ func newSession(p *Program, r sessionRunner, o *options, console *consoleOut, lo
 	}
 	s.outputs = append(s.outputs, &htmlOutput{p: p, r: r, o: o, log: log})
 	if o.csv != "" {
-		csv, err := newCSVWriter(o.csv, o.csvFullHistory)
+		csv, err := newCSVWriterMode(o.csv, o.csvFullHistory, o.fileMode())
 		if err != nil {
 			stop()
 			return nil, nil, fmt.Errorf("cannot write CSV files with prefix %q: %w", o.csv, err)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/golocust/locust/internal/dispatch"
 )
 
 // Threshold is a pass/fail criterion: Metric of the row Entry compared
@@ -197,10 +199,10 @@ func ParseThreshold(s string) (Threshold, error) {
 		d, err := time.ParseDuration(val)
 		if err != nil {
 			ms, err2 := strconv.ParseFloat(val, 64)
-			if err2 != nil || math.IsInf(ms, 0) || math.IsNaN(ms) {
+			if err2 != nil || math.IsInf(ms, 0) || math.IsNaN(ms) || ms < 0 {
 				return fail("value %q: %s takes a duration such as 200ms or 1.5s (a bare number is milliseconds)", val, th.Metric)
 			}
-			d = time.Duration(ms * float64(time.Millisecond))
+			d = dispatch.Seconds(ms / 1000)
 		}
 		if d < 0 {
 			return fail("value %q: a duration must be 0 or more", val)

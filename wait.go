@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/golocust/locust/internal/dispatch"
 )
 
 // WaitTime computes a user's think time after each task. It is called on
@@ -68,7 +70,7 @@ func ConstantThroughput(perSec float64) WaitTime {
 	if !(perSec > 0) || math.IsInf(perSec, 0) {
 		panic(fmt.Sprintf("locust.ConstantThroughput(%v): need a finite rate > 0", perSec))
 	}
-	return ConstantPacing(time.Duration(float64(time.Second) / perSec))
+	return ConstantPacing(dispatch.Seconds(1 / perSec))
 }
 
 // Poisson waits exponentially distributed times with mean 1/meanRate
@@ -79,8 +81,8 @@ func Poisson(meanRate float64) WaitTime {
 	if !(meanRate > 0) || math.IsInf(meanRate, 0) {
 		panic(fmt.Sprintf("locust.Poisson(%v): need a finite rate > 0", meanRate))
 	}
-	mean := float64(time.Second) / meanRate
+	mean := 1 / meanRate
 	return func(w WaitInfo) time.Duration {
-		return time.Duration(w.Rand.ExpFloat64() * mean)
+		return dispatch.Seconds(w.Rand.ExpFloat64() * mean)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golocust/locust/internal/redact"
 	"github.com/golocust/locust/webui"
 )
 
@@ -134,6 +135,11 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 	case StateStopping:
 		return errors.New("the test is stopping; start again when it has stopped")
 	}
+	// The form shows the host with its password redacted: sent back
+	// unchanged, it keeps the host (and its password).
+	if req.Host != "" && req.Host == redact.URL(b.host()) {
+		req.Host = b.host()
+	}
 	if !running {
 		if err := b.checkHost(req); err != nil {
 			return err
@@ -216,7 +222,7 @@ func (b *webuiBridge) View() *webui.View { return b.viewOf(b.r.Snapshot()) }
 // viewOf returns the UI's view of the statistics s.
 func (b *webuiBridge) viewOf(s *Snapshot) *webui.View {
 	v := webuiView(s, b.r.State(), b.r.UserCount(), b.r.UserCounts())
-	v.Host = b.host()
+	v.Host = redact.URL(b.host())
 	v.Thresholds = b.verdict(s)
 	if wl, ok := b.r.(webuiWorkerLister); ok {
 		v.Workers = wl.webuiWorkers()
@@ -410,7 +416,7 @@ func webuiView(s *Snapshot, state State, users int, classes map[string]int) *web
 }
 
 func webuiEntry(e *EntryStats) webui.EntryView {
-	v := webui.EntryView{Method: e.Type, Name: e.Name, NumRequests: e.Requests, NumFailures: e.Failures,
+	v := webui.EntryView{Method: e.Type, Name: e.Name, NumRequests: e.Requests, NumFailures: e.Failures, NumAborted: e.Aborted,
 		AvgResponseTime: webuiMS(e.Mean()), MinResponseTime: webuiMS(outputMin(e)), MaxResponseTime: webuiMS(e.Max),
 		MedianResponseTime: webuiMS(e.Median()), P95: webuiMS(e.Percentile(0.95)), P99: webuiMS(e.Percentile(0.99)),
 		CurrentRPS: outputFinite(e.CurrentRPS), CurrentFailPerSec: outputFinite(e.CurrentFailPerSec),
@@ -453,5 +459,6 @@ func webuiInfo(p *Program, r Runner, o *options) webui.Info {
 			}
 		}
 	}
+	info.Host = redact.URL(info.Host)
 	return info
 }

@@ -28,6 +28,14 @@ type WorkerOptions struct {
 	LostMasterTimeout time.Duration
 	// HeartbeatInterval is used until the master's welcome sets it (1 s).
 	HeartbeatInterval time.Duration
+	// MaxUsers is the worker's ceiling on users, whatever the master
+	// asks (0: distributed.DefaultMaxUsers); see
+	// distributed.WorkerConfig.MaxUsers.
+	MaxUsers int
+	// AllowInsecureToken lets Token travel in clear text to a master
+	// that is not on a loopback address (see
+	// distributed.WorkerConfig.AllowInsecureToken).
+	AllowInsecureToken bool
 }
 
 // WorkerRunner runs users in this process as a master directs: it wraps
@@ -75,6 +83,7 @@ func NewWorkerRunner(cfg Config, opts WorkerOptions) (*WorkerRunner, error) {
 		MasterAddr: addr, TLS: opts.TLS, Token: opts.Token, ID: opts.ID, Classes: names, Load: (*workerLoad)(r),
 		ReportInterval: opts.ReportInterval, HeartbeatInterval: opts.HeartbeatInterval,
 		LostMasterTimeout: opts.LostMasterTimeout, Logger: lr.logger(),
+		MaxUsers: opts.MaxUsers, AllowInsecureToken: opts.AllowInsecureToken, AllowedHosts: cfg.AllowedHosts,
 	})
 	if err != nil {
 		return nil, err

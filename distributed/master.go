@@ -22,6 +22,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/golocust/locust/internal/dispatch"
+	"github.com/golocust/locust/internal/hostmatch"
+	"github.com/golocust/locust/internal/redact"
 )
 
 // WorkerPath is the HTTP path of the master's WebSocket endpoint.
@@ -52,11 +54,29 @@ type MasterConfig struct {
 	// Addr is the address to listen on, "127.0.0.1:5557" by default.
 	Addr string
 	// Token is the shared cluster token workers must present. It is
-	// required unless the master listens on a loopback address only.
+	// required unless the master listens on a loopback address only, or
+	// TLS requires and verifies client certificates (mutual TLS), which
+	// then authenticate workers instead (both apply when both are set).
 	Token string
 	// TLS, when set, serves workers over TLS (wss://) with this
-	// configuration (certificates, client certificate policy).
+	// configuration (certificates, client certificate policy: set
+	// ClientAuth to tls.RequireAndVerifyClientCert and ClientCAs for
+	// mutual TLS).
 	TLS *tls.Config
+	// MaxConnections caps the connections open at a time (workers and
+	// anything else connecting); DefaultMaxConnections by default.
+	// Further connections wait in the kernel's backlog.
+	MaxConnections int
+	// TokenFailures is how many wrong tokens a source address may send
+	// before it is locked out, for a second at first, doubling with each
+	// further failure up to ten minutes; DefaultTokenFailures by
+	// default. A locked-out source is refused (429) without its token
+	// being looked at.
+	TokenFailures int
+	// AllowedHosts, when not empty, are the only hosts Start may aim the
+	// workers' load at (see WorkerConfig.AllowedHosts); workers check
+	// their own list too.
+	AllowedHosts []string
 	// Classes are the user classes of the test; workers lacking any of
 	// them are refused.
 	Classes []Class
@@ -154,6 +174,8 @@ type Master struct {
 	classes []dispatch.Class
 	names   []string
 	token   [sha256.Size]byte
+	guard   *tokenThrottle
+	allowed *hostmatch.List
 
 	mu       sync.Mutex
 	workers  map[string]*mworker
@@ -247,6 +269,19 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.Token != "" {
 		m.token = sha256.Sum256([]byte(cfg.Token))
 	}
+	m.guard = newTokenThrottle(m.log, cfg.TokenFailures)
+	allowed, err := hostmatch.Parse(cfg.AllowedHosts)
+	if err != nil {
+		return nil, fmt.Errorf("MasterConfig.AllowedHosts: %w", err)
+	}
+	m.allowed = allowed
+	if cfg.MaxConnections < 0 {
+		return nil, fmt.Errorf("MasterConfig.MaxConnections is %d: allowed 0 (the default, %d) or more", cfg.MaxConnections, DefaultMaxConnections)
+	}
+	if m.cfg.MaxConnections == 0 {
+		m.cfg.MaxConnections = DefaultMaxConnections
+	}
+	mutual := cfg.TLS != nil && cfg.TLS.ClientAuth == tls.RequireAndVerifyClientCert && cfg.TLS.ClientCAs != nil
 	var sid [8]byte
 	_, _ = rand.Read(sid[:])
 	m.session = hex.EncodeToString(sid[:])
@@ -257,22 +292,26 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		if addr == "" {
 			addr = "127.0.0.1:5557"
 		}
-		var err error
 		if ln, err = net.Listen("tcp", addr); err != nil {
 			return nil, fmt.Errorf("failed to listen for workers on %s: %w", addr, err)
 		}
 	}
-	if cfg.Token == "" && !isLoopback(ln.Addr()) {
+	if cfg.Token == "" && !mutual && !isLoopback(ln.Addr()) {
 		_ = ln.Close()
-		return nil, fmt.Errorf("a cluster token is required when the master listens on %s, which is not a loopback address: set --cluster-token or LOCUST_CLUSTER_TOKEN on master and workers", ln.Addr())
+		return nil, fmt.Errorf("a cluster token or mutual TLS is required when the master listens on %s, which is not a loopback address: set --cluster-token or LOCUST_CLUSTER_TOKEN on master and workers, or --master-tls-client-ca on the master and client certificates on workers", ln.Addr())
 	}
+	ln = newLimitListener(ln, m.cfg.MaxConnections)
 	if cfg.TLS != nil {
 		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	m.ln = ln
 	mux := http.NewServeMux()
 	mux.HandleFunc(WorkerPath, m.serveWorker)
-	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelDebug)}
+	// The timeouts bound what a peer that is not a worker yet can hold:
+	// a worker's WebSocket connection is hijacked before they apply.
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 15 * time.Second, IdleTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10,
+		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelDebug)}
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
@@ -286,7 +325,7 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.TLS != nil {
 		scheme = "wss"
 	}
-	m.log.Info("master listening for workers", "address", scheme+"://"+ln.Addr().String()+WorkerPath, "token_required", cfg.Token != "")
+	m.log.Info("master listening for workers", "address", scheme+"://"+ln.Addr().String()+WorkerPath, "token_required", cfg.Token != "", "client_certificate_required", mutual)
 	return m, nil
 }
 
@@ -347,11 +386,19 @@ func (m *Master) checkToken(r *http.Request) bool {
 const handshakeLimit = 64 << 10
 
 func (m *Master) serveWorker(rw http.ResponseWriter, r *http.Request) {
+	if locked, left := m.guard.locked(r.RemoteAddr); locked {
+		rw.Header().Set("Retry-After", fmt.Sprint(int(left.Seconds())+1))
+		http.Error(rw, "too many wrong cluster tokens from this address: try again later", http.StatusTooManyRequests)
+		return
+	}
 	if !m.checkToken(r) {
+		m.guard.failed(r.RemoteAddr) // logs the first, then a summary a minute
 		m.workerEvent(WorkerRefused, "", r.RemoteAddr, "wrong or missing cluster token")
-		m.log.Warn("refused a worker: wrong or missing cluster token", "remote", r.RemoteAddr)
 		http.Error(rw, "wrong or missing cluster token", http.StatusUnauthorized)
 		return
+	}
+	if m.cfg.Token != "" {
+		m.guard.succeeded(r.RemoteAddr)
 	}
 	c, err := websocket.Accept(rw, r, nil)
 	if err != nil {
@@ -780,14 +827,19 @@ func (m *Master) Start(t Target) error {
 	if t.Users < 0 {
 		return fmt.Errorf("users is %d: allowed 0 or more", t.Users)
 	}
-	if math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) || t.Rate <= 0 {
-		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second > 0", t.Rate)
+	if math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) || t.Rate < dispatch.MinRate {
+		return fmt.Errorf("spawn rate is %v: allowed a finite number of users per second, at least 0.0001", t.Rate)
 	}
 	if t.StopTimeout < 0 {
 		return fmt.Errorf("stop timeout is %v: allowed 0 or more", t.StopTimeout)
 	}
 	if t.MaxRPS < 0 || math.IsNaN(t.MaxRPS) || math.IsInf(t.MaxRPS, 0) {
 		return fmt.Errorf("max rps is %v: allowed a finite number >= 0", t.MaxRPS)
+	}
+	if t.Host != "" {
+		if err := m.allowed.AllowURL(t.Host); err != nil {
+			return fmt.Errorf("cannot aim the load at %s: %w (--allowed-hosts)", redact.URL(t.Host), err)
+		}
 	}
 	t.Options = maps.Clone(t.Options)
 	t.Classes = slices.Clone(t.Classes)
@@ -888,7 +940,7 @@ func (m *Master) ramp(ctx context.Context, t *mtest) {
 			}
 			return
 		}
-		timer.Reset(time.Duration(iv * float64(time.Second)))
+		timer.Reset(iv)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"math"
 	"time"
 	"unicode/utf8"
+
+	"github.com/golocust/locust/internal/dispatch"
 )
 
 // ProtocolVersion is the version of the wire protocol described in
@@ -354,8 +356,8 @@ func (s *Spawn) check() error {
 	if err := checkCounts("counts", s.Counts); err != nil {
 		return err
 	}
-	if math.IsNaN(s.Rate) || math.IsInf(s.Rate, 0) || s.Rate <= 0 {
-		return fmt.Errorf("rate is %v; allowed a finite number > 0", s.Rate)
+	if math.IsNaN(s.Rate) || math.IsInf(s.Rate, 0) || s.Rate < dispatch.MinRate {
+		return fmt.Errorf("rate is %v; allowed a finite number of users per second, at least %v", s.Rate, dispatch.MinRate)
 	}
 	if s.StopTimeout < 0 {
 		return fmt.Errorf("stop_timeout_ns is %d; allowed 0 or more", s.StopTimeout)

@@ -134,7 +134,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestTokenRequiredBeyondLoopback(t *testing.T) {
 	_, err := distributed.NewMaster(distributed.MasterConfig{Addr: "0.0.0.0:0", Classes: []distributed.Class{{Name: "A", Weight: 1}}})
-	if err == nil || !strings.Contains(err.Error(), "cluster token is required") {
+	if err == nil || !strings.Contains(err.Error(), "cluster token or mutual TLS is required") {
 		t.Fatalf("NewMaster on 0.0.0.0 without a token: %v", err)
 	}
 }

@@ -11,12 +11,16 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/golocust/locust/internal/hostmatch"
+	"github.com/golocust/locust/internal/redact"
 )
 
 // Load is what a worker drives: the runner that owns its users. Spawn,
@@ -54,8 +58,27 @@ type WorkerConfig struct {
 	// (RootCAs to verify the master, Certificates for a client
 	// certificate).
 	TLS *tls.Config
-	// Token is the cluster token the master requires.
+	// Token is the cluster token the master requires. It is sent only
+	// over TLS or to a loopback address (127.0.0.0/8, ::1, localhost):
+	// NewWorker refuses to send it in clear text elsewhere unless
+	// AllowInsecureToken is set.
 	Token string
+	// AllowInsecureToken lets the token travel in clear text (ws://) to
+	// a master that is not on a loopback address, where anyone on the
+	// path can read it and join the cluster or impersonate the master.
+	AllowInsecureToken bool
+	// MaxUsers is this worker's ceiling on users, whatever the master
+	// asks: a spawn asking for more (in total over the classes, or an
+	// arrival-rate pool larger than this) is refused and logged, and
+	// the worker keeps what it runs. 0 means DefaultMaxUsers; negative
+	// is an error.
+	MaxUsers int
+	// AllowedHosts, when not empty, are the only targets a master may
+	// aim this worker's load at (patterns as --allowed-hosts: names,
+	// *.suffix, IP addresses, networks, each with an optional :port): a
+	// spawn with a host outside them is refused. The runner also checks
+	// every request where it is made.
+	AllowedHosts []string
 	// ID names the worker; "hostname_random" by default.
 	ID string
 	// Classes are the user classes this worker's program has.
@@ -87,6 +110,11 @@ type WorkerConfig struct {
 	Logger *slog.Logger
 }
 
+// DefaultMaxUsers is a worker's ceiling on users when WorkerConfig.MaxUsers
+// is 0: more than one process usually runs well (split a bigger test over
+// more workers), far less than what exhausts a machine's memory.
+const DefaultMaxUsers = 50_000
+
 // ErrRefused is wrapped by the error [Worker.Run] returns when the master
 // refuses the worker for good (wrong token, protocol version, classes).
 var ErrRefused = errors.New("refused by the master")
@@ -99,9 +127,10 @@ const maxUnacked = 64
 // [NewWorker] and call Run; the other methods are safe for concurrent
 // use.
 type Worker struct {
-	cfg WorkerConfig
-	log *slog.Logger
-	use usageMeter
+	cfg     WorkerConfig
+	log     *slog.Logger
+	use     usageMeter
+	allowed *hostmatch.List
 
 	mu        sync.Mutex
 	conn      *websocket.Conn // nil while disconnected
@@ -131,8 +160,22 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.MasterAddr == "" {
 		return nil, errors.New("WorkerConfig.MasterAddr is empty: give the master's host:port")
 	}
-	if _, _, err := net.SplitHostPort(cfg.MasterAddr); err != nil {
+	masterHost, _, err := net.SplitHostPort(cfg.MasterAddr)
+	if err != nil {
 		return nil, fmt.Errorf("WorkerConfig.MasterAddr %q is not host:port: %w", cfg.MasterAddr, err)
+	}
+	if cfg.Token != "" && cfg.TLS == nil && !cfg.AllowInsecureToken && !loopbackName(masterHost) {
+		return nil, fmt.Errorf("refusing to send the cluster token in clear text to the master at %s, which is not a loopback address: connect over TLS (--master-tls-ca), or allow it with --allow-insecure-token (WorkerConfig.AllowInsecureToken) on a network you trust", cfg.MasterAddr)
+	}
+	if cfg.MaxUsers < 0 {
+		return nil, fmt.Errorf("WorkerConfig.MaxUsers is %d: allowed 0 (the default, %d) or more", cfg.MaxUsers, DefaultMaxUsers)
+	}
+	if cfg.MaxUsers == 0 {
+		cfg.MaxUsers = DefaultMaxUsers
+	}
+	allowed, err := hostmatch.Parse(cfg.AllowedHosts)
+	if err != nil {
+		return nil, fmt.Errorf("WorkerConfig.AllowedHosts: %w", err)
 	}
 	if cfg.Load == nil {
 		return nil, errors.New("WorkerConfig.Load is nil")
@@ -164,7 +207,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = DefaultReadLimit
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger, index: -1, iv: cfg.HeartbeatInterval, handlers: map[string]func([]byte){},
+	w := &Worker{cfg: cfg, log: cfg.Logger, allowed: allowed, index: -1, iv: cfg.HeartbeatInterval, handlers: map[string]func([]byte){},
 		cmds: make(chan Message, 64), quit: make(chan struct{})}
 	if w.log == nil {
 		w.log = slog.Default()
@@ -574,6 +617,10 @@ func (w *Worker) control(ctx context.Context) {
 		}
 		switch v := msg.(type) {
 		case *Spawn:
+			if err := w.checkSpawn(v); err != nil {
+				w.log.Error("refused the master's spawn", "error", err)
+				continue
+			}
 			if err := w.cfg.Load.Spawn(v); err != nil {
 				w.log.Error("cannot apply the master's targets", "error", err)
 				continue
@@ -615,6 +662,45 @@ func (w *Worker) control(ctx context.Context) {
 			w.cfg.Load.Stop()
 		}
 	}
+}
+
+// checkSpawn applies the worker's own limits to a spawn: the master is
+// obeyed only within them.
+func (w *Worker) checkSpawn(s *Spawn) error {
+	total := 0
+	for _, n := range s.Counts { // each 0..2^30, at most msgMaxList: no overflow
+		total += n
+	}
+	if total > w.cfg.MaxUsers {
+		return fmt.Errorf("the master asks for %d users, more than this worker's ceiling of %d (--max-users-per-worker): run more workers, or raise the ceiling on the workers", total, w.cfg.MaxUsers)
+	}
+	if a := s.Arrival; a != nil && s.Part != nil {
+		for _, pool := range []struct {
+			what string
+			n    int
+		}{{"maximum users", a.MaxUsers}, {"pre-allocated users", a.PreAllocated}} {
+			// This worker's share, rounded up.
+			if share := (pool.n + s.Part.Of - 1) / s.Part.Of; share > w.cfg.MaxUsers {
+				return fmt.Errorf("the master's arrival-rate test gives this worker %d %s, more than its ceiling of %d (--max-users-per-worker)", share, pool.what, w.cfg.MaxUsers)
+			}
+		}
+	}
+	if s.Host != "" {
+		if err := w.allowed.AllowURL(s.Host); err != nil {
+			return fmt.Errorf("the master aims the load at %s: %w (--allowed-hosts)", redact.URL(s.Host), err)
+		}
+	}
+	return nil
+}
+
+// loopbackName reports whether host is a loopback IP address or
+// "localhost".
+func loopbackName(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // lostMaster is an internal command: stop the load, the master is gone.

@@ -19,6 +19,8 @@ import (
 
 	"github.com/golocust/locust/audit"
 	"github.com/golocust/locust/internal/cli"
+	"github.com/golocust/locust/internal/hostmatch"
+	"github.com/golocust/locust/internal/redact"
 )
 
 // Limits of POST /swarm.
@@ -140,7 +142,7 @@ func (s *Server) parseSwarm(r *http.Request) (StartRequest, error) {
 	}
 	if h, ok := one("host"); ok && h != "" {
 		if err := checkHost(h); err != nil {
-			return req, badField("host", "host %q %v", truncate(h, 100), err)
+			return req, badField("host", "host %q %v", truncate(redact.URL(h), 100), err)
 		}
 		req.Host = h
 	}
@@ -327,6 +329,9 @@ func checkHost(h string) error {
 	scheme, rest, ok := strings.Cut(h, "://")
 	if !ok || !schemeRE.MatchString(scheme) {
 		return errors.New("must start with a scheme such as http:// or https://")
+	}
+	if hostmatch.NotNetwork(scheme) {
+		return fmt.Errorf("is a %s: URL, not the address of a system to test: allowed http:// or https:// (or the network scheme of the program's own users)", scheme)
 	}
 	lower := strings.ToLower(scheme)
 	if lower == "http" || lower == "https" {

@@ -179,10 +179,13 @@ type View struct {
 // EntryView is one row of the statistics, with Locust's field names.
 // Durations are milliseconds.
 type EntryView struct {
-	Method             string  `json:"method"`
-	Name               string  `json:"name"`
-	NumRequests        int64   `json:"num_requests"`
-	NumFailures        int64   `json:"num_failures"`
+	Method      string `json:"method"`
+	Name        string `json:"name"`
+	NumRequests int64  `json:"num_requests"`
+	NumFailures int64  `json:"num_failures"`
+	// NumAborted counts the requests cut short by the end of the test (a
+	// golocust addition): in NumRequests, not in NumFailures.
+	NumAborted         int64   `json:"num_aborted"`
 	AvgResponseTime    float64 `json:"avg_response_time"`
 	MinResponseTime    float64 `json:"min_response_time"`
 	MaxResponseTime    float64 `json:"max_response_time"`

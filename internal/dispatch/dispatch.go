@@ -4,7 +4,11 @@
 // output.
 package dispatch
 
-import "slices"
+import (
+	"math"
+	"slices"
+	"time"
+)
 
 // Class is what the dispatcher needs to know of a user class.
 type Class struct {
@@ -137,9 +141,78 @@ func CountsOf(order []int, k int) []int {
 }
 
 // Counts returns the number of users per class among the first n users
-// of Sequence(classes, n).
+// of Sequence(classes, n), in memory independent of n and in time
+// proportional to the fixed users among them plus the sum of the weights
+// (the weighted round-robin repeats itself every sum of the weights).
 func Counts(classes []Class, n int) []int {
-	return CountsOf(Sequence(classes, n), len(classes))
+	counts := make([]int, len(classes))
+	if n <= 0 {
+		return counts
+	}
+	it := NewIter(classes)
+	nf := min(n, it.fixed)
+	for range nf {
+		counts[it.Next()]++
+	}
+	m := n - nf
+	if m == 0 || it.total == 0 {
+		return counts
+	}
+	k := m / it.total
+	for i, c := range classes {
+		if c.Fixed <= 0 && c.Weight > 0 {
+			counts[i] += k * c.Weight
+		}
+	}
+	for range m % it.total {
+		counts[it.Next()]++
+	}
+	return counts
+}
+
+// Iter walks the sequence of [Sequence] one user at a time, in memory
+// proportional to the number of classes. It is not safe for concurrent
+// use.
+type Iter struct {
+	left     []int   // fixed users still to come, per class
+	fixed    int     // sum of left
+	fixedW   []Class // fixed classes weighted by their count
+	weighted []Class
+	total    int // sum of the weights of weighted classes
+	frr, wrr roundRobin
+}
+
+// NewIter returns an iterator at the sequence's first user.
+func NewIter(classes []Class) *Iter {
+	it := &Iter{left: make([]int, len(classes)), fixedW: make([]Class, len(classes)), weighted: make([]Class, len(classes))}
+	for i, c := range classes {
+		if c.Fixed > 0 {
+			it.left[i] = c.Fixed
+			it.fixed += c.Fixed
+			it.fixedW[i] = Class{Weight: c.Fixed}
+		} else if c.Weight > 0 {
+			it.weighted[i] = Class{Weight: c.Weight}
+			it.total += c.Weight
+		}
+	}
+	return it
+}
+
+// Next returns the class of the next user, or -1 when the sequence has
+// ended (every class is fixed and their counts are used up).
+func (it *Iter) Next() int {
+	for it.fixed > 0 {
+		c := it.frr.next(it.fixedW)
+		if it.left[c] > 0 {
+			it.left[c]--
+			it.fixed--
+			return c
+		}
+	}
+	if it.total == 0 {
+		return -1
+	}
+	return it.wrr.next(it.weighted)
 }
 
 // FixedTotal returns the sum of the fixed counts.
@@ -154,23 +227,121 @@ func FixedTotal(classes []Class) int {
 // Additions returns, in spawn order, the classes of the users to start to
 // go from current counts to the first n users of the sequence: walking the
 // sequence, a position whose class already has more users so far than
-// current holds is one to add.
+// current holds is one to add. It allocates as many ints as it returns:
+// runners use [NewAdder].
 func Additions(classes []Class, n int, current []int) []int {
 	var adds []int
-	seen := make([]int, len(classes))
-	for _, c := range Sequence(classes, n) {
-		seen[c]++
-		if seen[c] > current[c] {
-			adds = append(adds, c)
+	a := NewAdder(classes, n, current)
+	for {
+		c, ok := a.Next()
+		if !ok {
+			return adds
 		}
+		adds = append(adds, c)
 	}
-	return adds
 }
 
-// Batch returns the users per spawn batch and the time between batches,
-// in seconds, for a spawn rate: batches of max(1, floor(rate)) users every
-// batch/rate seconds, as Locust.
-func Batch(rate float64) (size int, intervalSeconds float64) {
-	size = max(1, int(rate))
-	return size, float64(size) / rate
+// Adder yields the classes of [Additions] one at a time, in memory
+// proportional to the number of classes; walking the whole sequence takes
+// time proportional to n. It is not safe for concurrent use.
+type Adder struct {
+	list    []int // AdderOf: the additions, returned from list[li]
+	li      int
+	it      *Iter
+	n, pos  int
+	seen    []int
+	current []int
+	next    int // the class Next returns next, -1 when done
+}
+
+// NewAdder returns the additions from current counts to the first n
+// users of the sequence. current is copied.
+func NewAdder(classes []Class, n int, current []int) *Adder {
+	a := &Adder{it: NewIter(classes), n: n, seen: make([]int, len(classes)), current: make([]int, len(classes))}
+	copy(a.current, current)
+	a.advance()
+	return a
+}
+
+// AdderOf returns an Adder that yields adds, in order (the additions
+// computed by [Extend]).
+func AdderOf(adds []int) *Adder {
+	a := &Adder{list: adds}
+	a.advance()
+	return a
+}
+
+func (a *Adder) advance() {
+	a.next = -1
+	if a.it == nil {
+		if a.li < len(a.list) {
+			a.next = a.list[a.li]
+			a.li++
+		}
+		return
+	}
+	for a.pos < a.n {
+		c := a.it.Next()
+		if c < 0 {
+			a.pos = a.n
+			return
+		}
+		a.pos++
+		a.seen[c]++
+		if a.seen[c] > a.current[c] {
+			a.next = c
+			return
+		}
+	}
+}
+
+// Done reports whether every addition was returned.
+func (a *Adder) Done() bool { return a.next < 0 }
+
+// Next returns the class of the next user to start, false when done.
+func (a *Adder) Next() (int, bool) {
+	c := a.next
+	if c < 0 {
+		return 0, false
+	}
+	a.advance()
+	return c, true
+}
+
+// MinRate is the lowest spawn rate accepted, users per second: one user
+// every 10,000 seconds (2 h 46 min). Lower rates are refused rather than
+// rounded, since their intervals would overflow a time.Duration as
+// floating-point seconds and start every user at once.
+const MinRate = 1e-4
+
+// MaxBatch bounds the users of one spawn batch, so that a huge rate
+// cannot overflow the batch size.
+const MaxBatch = 1 << 20
+
+// Batch returns the users per spawn batch and the time between batches
+// for a spawn rate: batches of max(1, floor(rate)) users (at most
+// MaxBatch) every batch/rate seconds, as Locust. The interval saturates
+// at the largest time.Duration instead of overflowing, whatever the rate
+// (callers refuse rates below MinRate; NaN and rates <= 0 give the
+// largest interval).
+func Batch(rate float64) (size int, interval time.Duration) {
+	if !(rate > 0) {
+		return 1, math.MaxInt64
+	}
+	size = int(max(1, min(rate, MaxBatch)))
+	return size, Seconds(float64(size) / rate)
+}
+
+// Seconds converts seconds to a time.Duration, rounded to the nanosecond
+// and saturated to [0, the largest time.Duration] instead of overflowing:
+// NaN and negative values give 0, +Inf and huge values the largest.
+func Seconds(s float64) time.Duration {
+	ns := math.Round(s * float64(time.Second))
+	switch {
+	case !(ns > 0):
+		return 0
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }

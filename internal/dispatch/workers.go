@@ -44,7 +44,67 @@ func OrderWorkers(ids []string) []string {
 // across the whole cluster, and every worker's total differs from any
 // other's by at most one. Without workers it returns nil.
 func Workers(classes []Class, workers int, n int) [][]int {
-	return Split(Sequence(classes, n), len(classes), workers)
+	if workers <= 0 {
+		return nil
+	}
+	out := make([][]int, workers)
+	for w := range out {
+		out[w] = make([]int, len(classes))
+	}
+	if n <= 0 {
+		return out
+	}
+	// Memory does not grow with n; time grows with n only up to the
+	// fixed users plus two periods of the weighted part (the least
+	// common multiple of the sum of the weights and the worker count).
+	it := NewIter(classes)
+	nf := min(n, it.fixed)
+	for i := range nf {
+		out[i%workers][it.Next()]++
+	}
+	rest := n - nf
+	if it.total == 0 || rest == 0 {
+		return out
+	}
+	// From here the weighted round-robin repeats every it.total users
+	// and the workers every len(workers): together every period users.
+	if period := lcm(it.total, workers); period > 0 && rest >= 2*period {
+		one := make([][]int, workers)
+		for w := range one {
+			one[w] = make([]int, len(classes))
+		}
+		for j := range period {
+			one[(nf+j)%workers][it.Next()]++
+		}
+		k := rest / period
+		for w := range out {
+			for c := range out[w] {
+				out[w][c] += k * one[w][c]
+			}
+		}
+		for j := range rest % period { // the iterator is back at the period's start
+			out[(nf+j)%workers][it.Next()]++
+		}
+		return out
+	}
+	for j := range rest {
+		out[(nf+j)%workers][it.Next()]++
+	}
+	return out
+}
+
+// lcm returns the least common multiple of a, b > 0, or 0 if it is
+// beyond 2^31 (callers then walk the sequence).
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	l := a / x * b
+	if l <= 0 || l > 1<<31 {
+		return 0
+	}
+	return l
 }
 
 // Split deals users, given by class in spawn order (as from [Sequence] or

@@ -17,6 +17,7 @@ export interface Entry {
   name: string;
   num_requests: number;
   num_failures: number;
+  num_aborted: number;
   avg_response_time: number;
   min_response_time: number;
   max_response_time: number;
