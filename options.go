@@ -362,7 +362,7 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
 		return Config{}, err
 	}
-	if err := o.parity.check(o.optDisplay, o.noRebalance); err != nil {
+	if err := o.parity.check(o.optDisplay, o.noRebalance, o.webAuth != "" || o.sec.usersFile != ""); err != nil {
 		return Config{}, err
 	}
 	if err := o.parity.apply(&cfg, o.optDisplay); err != nil {

@@ -40,9 +40,9 @@ func registerParityOptions(s *cli.Set, o *parityOptions) {
 	s.Describe("locustfile", "f", "FILE")
 	s.Var((*openRepeat)(&o.configUsers), "", "config-users", "JSON", `Change user classes: a JSON object, a JSON list of objects or a .json file, e.g. '{"user_class_name": "Admin", "fixed_count": 2}' (keys: user_class_name, weight, fixed_count, host). Repeatable.`)
 	s.Group("Web UI options")
-	fs.StringVar(&o.webBasePath, "web-base-path", "", "Serve the web UI and its API under this path, e.g. /locust behind a reverse proxy.")
+	fs.StringVar(&o.webBasePath, "web-base-path", "", "Accepted for Locust's command lines; only / is supported yet (serve the web UI at the root of its own host name or port).")
 	s.Describe("web-base-path", "", "PATH")
-	fs.BoolVar(&o.webLogin, "web-login", false, "Require logging in to the web UI (the login page of --web-auth, which gives the credentials).")
+	fs.BoolVar(&o.webLogin, "web-login", false, "Require logging in to the web UI: accepted for Locust's command lines; the login page is on whenever --web-auth or --web-users gives accounts, which --web-login requires.")
 	s.Describe("web-login", "", "")
 	s.Group("Master options")
 	fs.BoolVar(&o.enableRebalancing, "enable-rebalancing", false, "Accepted for Locust's command lines: rebalancing is the default (see --no-rebalance).")
@@ -68,11 +68,15 @@ func registerParityOptions(s *cli.Set, o *parityOptions) {
 
 // check validates the options; display names an option as the user gave
 // it.
-func (o *parityOptions) check(display func(string) string, noRebalance bool) error {
-	if p := o.webBasePath; p != "" {
-		if _, err := webui.CleanBasePath(p); err != nil {
-			return cli.Usagef("%s %q: %v", display("web-base-path"), p, err)
-		}
+// accounts is true when the web UI has accounts (--web-auth or
+// --web-users): --web-login asks for them, as Locust's asks the locustfile
+// for its login callback.
+func (o *parityOptions) check(display func(string) string, noRebalance, accounts bool) error {
+	if o.webLogin && !accounts {
+		return cli.Usagef("%s needs accounts to log in with: --web-auth USER:PASS (or --web-auth-file) or --web-users FILE; with them the login page is always on", display("web-login"))
+	}
+	if p := o.webBasePath; p != "" && p != "/" {
+		return cli.Usagef("%s %q: serving the web UI under a path is not supported yet; give it its own host name or port behind the proxy (see docs/migrating.md)", display("web-base-path"), p)
 	}
 	if o.enableRebalancing && noRebalance {
 		return cli.Usagef("--enable-rebalancing and --no-rebalance contradict each other")
