@@ -153,18 +153,34 @@ func metricsInfo(p *Program, r Runner, o *options, mode string) map[string]strin
 
 // startMetrics makes the metrics exporter of r, sets the web UI's
 // /metrics handler and starts the --metrics-port listener if asked. The
-// returned stop ends the listener. Worker processes started by
-// --processes do not listen: their master exports their merged view.
+// returned stop ends the listener and pushes the final values over OTLP.
+// Worker processes started by --processes neither listen nor push: their
+// master exports their merged view.
 func (p *Program) startMetrics(r Runner, o *options, mode string, log *slog.Logger) (stop func(), err error) {
 	mo := &o.metrics
-	exp := newMetricsExporter(r, metricsInfo(p, r, o, mode), mo.maxNames, log)
+	info := metricsInfo(p, r, o, mode)
+	exp := newMetricsExporter(r, info, mo.maxNames, log)
 	mo.handler = metrics.Handler(exp.coll)
-	if mo.port == 0 || o.workerOf != "" {
+	if o.workerOf != "" {
 		return func() {}, nil
+	}
+	stopOTel := func() {}
+	if mo.otelEndpoint != "" {
+		getenv := p.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		if stopOTel, err = startOTel(exp, mo.otelEndpoint, otelProtocol(mo.otelProtocol, getenv), mo.otelInterval, info, log); err != nil {
+			return nil, err
+		}
+	}
+	if mo.port == 0 {
+		return stopOTel, nil
 	}
 	addr := mo.addr()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		stopOTel()
 		return nil, err
 	}
 	log.Info("serving Prometheus metrics at http://" + ln.Addr().String() + "/metrics")
@@ -182,6 +198,7 @@ func (p *Program) startMetrics(r Runner, o *options, mode string, log *slog.Logg
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		<-done
+		stopOTel()
 	}, nil
 }
 

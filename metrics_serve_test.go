@@ -100,6 +100,9 @@ func TestMetricsOptions(t *testing.T) {
 		{metricsOptions{host: "127.0.0.1", maxNames: 1, token: "a", tokenFile: "f"}, "exclusive"},
 		{metricsOptions{host: "127.0.0.1", maxNames: 1, tokenFile: "/nonexistent/token"}, "--metrics-token-file"},
 		{metricsOptions{host: "127.0.0.1", maxNames: 1, token: "a b"}, "white space"},
+		{metricsOptions{host: "127.0.0.1", maxNames: 1, otelProtocol: "udp"}, "allowed: grpc, http/protobuf"},
+		{metricsOptions{host: "127.0.0.1", maxNames: 1, otelEndpoint: "127.0.0.1:4317"}, "want a URL"},
+		{metricsOptions{host: "127.0.0.1", maxNames: 1, otelEndpoint: "ftp://x:1"}, "want a URL"},
 	} {
 		err := c.o.check(display)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

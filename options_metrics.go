@@ -3,9 +3,11 @@ package locust
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/golocust/locust/internal/cli"
 )
@@ -18,6 +20,10 @@ type metricsOptions struct {
 	token     string
 	tokenFile string
 	maxNames  int
+
+	otelEndpoint string
+	otelProtocol string
+	otelInterval time.Duration
 
 	// handler is the /metrics handler the web UI mounts; set by
 	// startMetrics, nil before.
@@ -40,12 +46,29 @@ func registerMetricsOptions(s *cli.Set, o *metricsOptions) {
 	s.Describe("metrics-token-file", "", "FILE")
 	fs.IntVar(&o.maxNames, "metrics-max-names", 1000, "Most request rows exported with their own series; later ones are added to one series named \"(other)\".")
 	s.Describe("metrics-max-names", "", "N")
+	fs.StringVar(&o.otelEndpoint, "otel-endpoint", "", "Push the metrics over OTLP to this URL, e.g. http://127.0.0.1:4317 (gRPC) or https://otel.example:4318 (HTTP). The standard OTEL_EXPORTER_OTLP_* variables set headers, TLS and timeouts.")
+	s.Describe("otel-endpoint", "", "URL")
+	fs.StringVar(&o.otelProtocol, "otel-protocol", "", "OTLP protocol: grpc or http/protobuf. Default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.")
+	s.Describe("otel-protocol", "", "PROTOCOL")
+	s.Var(cli.TimespanVar(&o.otelInterval), "", "otel-interval", "TIME", "How often to push over OTLP, e.g. 10s. Default: OTEL_METRIC_EXPORT_INTERVAL, else 60s; the final values are pushed at exit.")
 }
 
 // check validates the options and reads the token file.
 func (o *metricsOptions) check(display func(string) string) error {
 	if o.port < 0 || o.port > 65535 {
 		return cli.Usagef("%s must be a port from 1 to 65535 (0: off), got %d", display("metrics-port"), o.port)
+	}
+	if o.otelProtocol != "" && o.otelProtocol != "grpc" && o.otelProtocol != "http/protobuf" {
+		return cli.Usagef("%s %q: allowed: grpc, http/protobuf", display("otel-protocol"), o.otelProtocol)
+	}
+	if o.otelEndpoint != "" {
+		u, err := url.Parse(o.otelEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cli.Usagef("%s %q: want a URL such as http://127.0.0.1:4317 or https://otel.example:4318", display("otel-endpoint"), o.otelEndpoint)
+		}
+	}
+	if o.otelInterval < 0 {
+		return cli.Usagef("%s must be positive", display("otel-interval"))
 	}
 	if o.maxNames < 1 {
 		return cli.Usagef("%s must be 1 or more, got %d", display("metrics-max-names"), o.maxNames)
