@@ -9,6 +9,7 @@ import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
 import type { Info, LiveMessage, Ratios, View } from "./types";
 import { can, loadSession, post, session } from "./session";
 import { AuditPanel } from "./auditlog";
+import { HistoryPanel, historyEnabled } from "./history";
 
 let info: Info | null = null;
 let view: View | null = null;
@@ -26,6 +27,10 @@ const charts = new Charts();
 const schedule = new ScheduleSummary();
 const verdict = new VerdictPanel();
 const auditPanel = new AuditPanel();
+const historyPanel = new HistoryPanel();
+// lastState is the state of the previous update: the History list
+// refreshes when a test ends.
+let lastState = "";
 
 function mount(): void {
   $("tab-stats").append(schedule.element, stats.element);
@@ -36,6 +41,7 @@ function mount(): void {
   $("tab-workers").appendChild(workers.element);
   $("tab-ratios").appendChild(ratiosList(null));
   $("tab-audit").appendChild(auditPanel.element);
+  $("tab-history").appendChild(historyPanel.element);
   stats.render([]);
   failures.render([]);
   exceptions.render([]);
@@ -60,6 +66,10 @@ function showTab(name: string): void {
   if (name === "charts") charts.draw();
   if (name === "ratios") void loadRatios();
   if (name === "audit") void auditPanel.load();
+  if (name === "history") {
+    if (historyPanel.listShown()) void historyPanel.load();
+    else historyPanel.redraw();
+  }
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
 }
 
@@ -131,6 +141,11 @@ function handle(m: LiveMessage): void {
   }
   if (m.type !== "update" || !m.view) return;
   view = m.view;
+  if (lastState && lastState !== view.state && (view.state === "stopped" || view.state === "running")) {
+    // The run store has the new or ended run at the next stats tick.
+    if (currentTab === "history" && historyPanel.listShown()) setTimeout(() => void historyPanel.load(), 1500);
+  }
+  lastState = view.state;
   updateHeader(view);
   stats.render(view.stats);
   schedule.render(view.schedule);
@@ -313,6 +328,11 @@ async function init(): Promise<void> {
     banner("Cannot reach the server.", "error");
   }
   $("tab-btn-audit").hidden = !can("audit");
+  $("tab-btn-history").hidden = !historyEnabled();
+  // The list also follows runs of other processes sharing the store.
+  setInterval(() => {
+    if (currentTab === "history" && historyPanel.listShown() && !document.hidden) void historyPanel.load();
+  }, 10000);
   $("logout").addEventListener("submit", (e) => void logout(e));
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>(".tabs [data-tab]"))) {
     b.addEventListener("click", () => showTab(b.dataset.tab!));
@@ -329,6 +349,7 @@ async function init(): Promise<void> {
   $("start-form").addEventListener("submit", (e) => void submitForm(e));
   window.addEventListener("resize", () => {
     if (currentTab === "charts") charts.draw();
+    if (currentTab === "history") historyPanel.redraw();
   });
   showTab(location.hash.slice(1) || "stats");
   connect();
