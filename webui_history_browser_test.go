@@ -25,11 +25,12 @@ func uiGetJSON(t *testing.T, u string, out any) {
 	}
 }
 
-// uiRunOnce starts a one-second test through POST /swarm and waits until
+// uiRunOnce starts a two-second test (long enough to be seen running at a
+// stats tick, which is when the web UI mode records a test) through POST /swarm and waits until
 // the run store has want runs.
 func uiRunOnce(t *testing.T, ui string, want int) {
 	t.Helper()
-	resp, err := http.PostForm(ui+"swarm", url.Values{"user_count": {"2"}, "spawn_rate": {"20"}, "run_time": {"1s"}})
+	resp, err := http.PostForm(ui+"swarm", url.Values{"user_count": {"2"}, "spawn_rate": {"20"}, "run_time": {"2s"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,9 @@ func uiRunOnce(t *testing.T, ui string, want int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("the run store does not have %d finished runs", want)
+	var last any
+	uiGetJSON(t, ui+"history/runs", &last)
+	t.Fatalf("the run store does not have %d finished runs: %v", want, last)
 }
 
 // The History tab lists the runs of this program's store, opens one
