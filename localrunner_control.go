@@ -145,7 +145,14 @@ func (r *LocalRunner) workerStatus() distributed.Status {
 		counts[c.cc.name] = r.counts[i]
 		users += r.counts[i]
 	}
-	return distributed.Status{State: r.state.String(), Users: users, Counts: counts}
+	// A stopped worker is ready for the next test, and says so as Locust's
+	// workers do (they re-announce client_ready after a stop): the master's
+	// Workers tab shows "ready", not "stopped", between tests.
+	state := r.state
+	if state == StateStopped {
+		state = StateReady
+	}
+	return distributed.Status{State: state.String(), Users: users, Counts: counts}
 }
 
 // logger returns the runner's logger.

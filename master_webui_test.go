@@ -177,6 +177,16 @@ func TestWebUIMaster(t *testing.T) {
 		t.Fatalf("GET /stop: %d %s", resp.StatusCode, body)
 	}
 	masterUIWait(t, "stopped", func() bool { return masterUIView(t, ts.URL).State == "stopped" })
+	// As Locust's, the workers are ready for the next test after a stop.
+	masterUIWait(t, "workers ready", func() bool {
+		ws := masterUIView(t, ts.URL).Workers
+		for _, w := range ws {
+			if w.State != "ready" {
+				return false
+			}
+		}
+		return len(ws) == 2
+	})
 	v = masterUIView(t, ts.URL)
 	total := v.Stats[len(v.Stats)-1]
 	if total.Name != "Aggregated" || total.NumRequests == 0 || total.NumRequests != hits.Load() || total.NumFailures == 0 {

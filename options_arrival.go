@@ -33,22 +33,14 @@ func (v *openRepeat) String() string {
 
 // registerOpenOptions adds the options of o to s, in their own group.
 func registerOpenOptions(s *cli.Set, o *openOptions) {
-	fs := s.FlagSet()
 	s.Group("Open model, thresholds and limits")
-	fs.StringVar(&o.arrivalRate, "arrival-rate", "", "Run in the open model: start iterations (one task each) at this rate, e.g. 1000/s, 60/m, 5/100ms, whatever their duration. -u and -r are then not used.")
-	s.Describe("arrival-rate", "", "RATE")
-	fs.StringVar(&o.stages, "stages", "", "Ramp the arrival rate linearly, stage after stage, from --arrival-rate (default 0) to each RATE over its DURATION, e.g. 30s:100/s,2m:1000/s,30s:0/s. The test ends after the last stage.")
-	s.Describe("stages", "", "DURATION:RATE,...")
-	fs.IntVar(&o.arrivalUsers, "arrival-users", 0, "Users made before the first arrival (default: peak rate / 10).")
-	s.Describe("arrival-users", "", "N")
-	fs.IntVar(&o.arrivalMaxUsers, "arrival-max-users", 0, "Most users the pool may grow to; arrivals finding none free are dropped and counted (default: max(100, peak rate × 10)).")
-	s.Describe("arrival-max-users", "", "N")
-	fs.Var((*openRepeat)(&o.thresholds), "threshold", "Pass/fail criterion, repeatable: '[ENTRY:] METRIC OP VALUE [for WINDOW] [abort]', e.g. 'p95<200ms', 'GET /checkout: p99<1s', 'fail_ratio<1%'. A failed threshold makes the exit code 3.")
-	s.Describe("threshold", "", "EXPR")
-	fs.Var((*openRepeat)(&o.abortOn), "abort-on", "Stop the test early when this holds, repeatable, e.g. 'fail_ratio>20% for 10s'. The exit code is then 4.")
-	s.Describe("abort-on", "", "EXPR")
-	fs.StringVar(&o.maxRPS, "max-rps", "", "Never send more than this many requests per second in total, e.g. 500 or 500/s.")
-	s.Describe("max-rps", "", "RATE")
+	s.String(&o.arrivalRate, "", "arrival-rate", "RATE", "", "Run in the open model: start iterations (one task each) at this rate, e.g. 1000/s, 60/m, 5/100ms, whatever their duration. -u and -r are then not used.")
+	s.String(&o.stages, "", "stages", "DURATION:RATE,...", "", "Ramp the arrival rate linearly, stage after stage, from --arrival-rate (default 0) to each RATE over its DURATION, e.g. 30s:100/s,2m:1000/s,30s:0/s. The test ends after the last stage.")
+	s.Int(&o.arrivalUsers, "", "arrival-users", "N", 0, "Users made before the first arrival (default: peak rate / 10).")
+	s.Int(&o.arrivalMaxUsers, "", "arrival-max-users", "N", 0, "Most users the pool may grow to; arrivals finding none free are dropped and counted (default: max(100, peak rate × 10)).")
+	s.Var((*openRepeat)(&o.thresholds), "", "threshold", "EXPR", "Pass/fail criterion, repeatable: '[ENTRY:] METRIC OP VALUE [for WINDOW] [abort]', e.g. 'p95<200ms', 'GET /checkout: p99<1s', 'fail_ratio<1%'. A failed threshold makes the exit code 3.")
+	s.Var((*openRepeat)(&o.abortOn), "", "abort-on", "EXPR", "Stop the test early when this holds, repeatable, e.g. 'fail_ratio>20% for 10s'. The exit code is then 4.")
+	s.String(&o.maxRPS, "", "max-rps", "RATE", "", "Never send more than this many requests per second in total, e.g. 500 or 500/s.")
 }
 
 // apply checks the options and sets the matching fields of cfg.

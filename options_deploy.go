@@ -31,16 +31,11 @@ const defaultMasterLostExit = 60 * time.Second
 
 // registerDeployOptions adds the options of o to s, in their own group.
 func registerDeployOptions(s *cli.Set, o *deployOptions) {
-	fs := s.FlagSet()
 	s.Group("Deployment options")
-	fs.IntVar(&o.healthPort, "health-port", 0, "Serve /healthz (alive) and /readyz (ready: running, listening for workers, or a worker connected to its master) on this port, for orchestrators' probes (0: no listener). The web UI serves both on its own port too.")
-	s.Describe("health-port", "", "PORT")
-	fs.StringVar(&o.healthHost, "health-host", "127.0.0.1", "Interface of the --health-port listener; \"*\" means every interface (it answers only ok or not ready, without credentials).")
-	s.Describe("health-host", "", "HOST")
-	fs.StringVar(&o.clusterTokenFile, "cluster-token-file", "", "Read --cluster-token from this file (a mounted secret); surrounding white space is ignored.")
-	s.Describe("cluster-token-file", "", "FILE")
-	fs.StringVar(&o.webAuthFile, "web-auth-file", "", "Read --web-auth USER:PASS from this file (a mounted secret); surrounding white space is ignored.")
-	s.Describe("web-auth-file", "", "FILE")
+	s.Int(&o.healthPort, "", "health-port", "PORT", 0, "Serve /healthz (alive) and /readyz (ready: running, listening for workers, or a worker connected to its master) on this port, for orchestrators' probes (0: no listener). The web UI serves both on its own port too.")
+	s.String(&o.healthHost, "", "health-host", "HOST", "127.0.0.1", "Interface of the --health-port listener; \"*\" means every interface (it answers only ok or not ready, without credentials).")
+	s.String(&o.clusterTokenFile, "", "cluster-token-file", "FILE", "", "Read --cluster-token from this file (a mounted secret); surrounding white space is ignored.")
+	s.String(&o.webAuthFile, "", "web-auth-file", "FILE", "", "Read --web-auth USER:PASS from this file (a mounted secret); surrounding white space is ignored.")
 	o.masterLostExit = defaultMasterLostExit
 	s.Var(cli.TimespanVar(&o.masterLostExit), "", "master-lost-exit", "TIME", "A worker exits with code 1 when it has had no master this long, so that an orchestrator restarts it (0: keep reconnecting forever).")
 }

@@ -25,22 +25,14 @@ type historyOptions struct {
 
 // registerHistoryOptions adds the options of o to s, in their own group.
 func registerHistoryOptions(s *cli.Set, o *historyOptions) {
-	fs := s.FlagSet()
 	s.Group("Run history")
-	fs.StringVar(&o.store, "history", "", "Keep every run in this run store: an SQLite file, or a PostgreSQL URL postgres://USER@HOST/DB (put a password in LOCUST_HISTORY or PGPASSWORD, not the command line). Default: on with the web UI (a file in the user's data directory, named in the log), off in --headless runs.")
-	s.Describe("history", "", "PATH|URL")
-	fs.BoolVar(&o.off, "no-history", false, "Keep no run history.")
-	s.Describe("no-history", "", "")
-	fs.Var((*openRepeat)(&o.labels), "label", "Label the run in the history, repeatable, e.g. --label commit=abc123 --label env=staging.")
-	s.Describe("label", "", "KEY=VALUE")
-	fs.StringVar(&o.baseline, "baseline", "", "Compare thresholds such as 'p95 < baseline*1.10' with this run from the history: last (the latest finished run), label:KEY=VALUE (the latest finished run with that label) or a run id.")
-	s.Describe("baseline", "", "last|RUN_ID|label:K=V")
-	fs.BoolVar(&o.baselineOptional, "baseline-optional", false, "When no run matches --baseline, pass the baseline thresholds with a warning instead of failing.")
-	s.Describe("baseline-optional", "", "")
-	fs.StringVar(&o.profile, "profile", "", "Name of this test's profile, kept in the history (Locust's --profile).")
-	s.Describe("profile", "", "NAME")
-	fs.IntVar(&o.keep, "history-keep", 0, "Keep only the newest N runs in the history (0: all). The baseline in use is never deleted.")
-	s.Describe("history-keep", "", "N")
+	s.String(&o.store, "", "history", "PATH|URL", "", "Keep every run in this run store: an SQLite file, or a PostgreSQL URL postgres://USER@HOST/DB (put a password in LOCUST_HISTORY or PGPASSWORD, not the command line). Default: on with the web UI (a file in the user's data directory, named in the log), off in --headless runs.")
+	s.Bool(&o.off, "", "no-history", false, "Keep no run history.")
+	s.Var((*openRepeat)(&o.labels), "", "label", "KEY=VALUE", "Label the run in the history, repeatable, e.g. --label commit=abc123 --label env=staging.")
+	s.String(&o.baseline, "", "baseline", "last|RUN_ID|label:K=V", "", "Compare thresholds such as 'p95 < baseline*1.10' with this run from the history: last (the latest finished run), label:KEY=VALUE (the latest finished run with that label) or a run id.")
+	s.Bool(&o.baselineOptional, "", "baseline-optional", false, "When no run matches --baseline, pass the baseline thresholds with a warning instead of failing.")
+	s.String(&o.profile, "", "profile", "NAME", "", "Name of this test's profile, kept in the history (Locust's --profile).")
+	s.Int(&o.keep, "", "history-keep", "N", 0, "Keep only the newest N runs in the history (0: all). The baseline in use is never deleted.")
 	s.Var(cli.TimespanVar(&o.maxAge), "", "history-max-age", "TIME", "Delete runs older than this from the history, e.g. 720h for 30 days. Default: keep them.")
 }
 

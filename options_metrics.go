@@ -34,22 +34,14 @@ type metricsOptions struct {
 
 // registerMetricsOptions adds the options of o to s, in their own group.
 func registerMetricsOptions(s *cli.Set, o *metricsOptions) {
-	fs := s.FlagSet()
 	s.Group("Metrics options")
-	fs.IntVar(&o.port, "metrics-port", 0, "Also serve Prometheus metrics at /metrics on this port, for headless runs and workers (0: only on the web UI's port).")
-	s.Describe("metrics-port", "", "PORT")
-	fs.StringVar(&o.host, "metrics-host", "127.0.0.1", "Interface the --metrics-port listener binds to; anything but loopback requires --metrics-token.")
-	s.Describe("metrics-host", "", "HOST")
-	fs.StringVar(&o.token, "metrics-token", "", "Read-only bearer token for scrapers of /metrics (on the web UI's port it is accepted besides the web UI's credentials). Prefer LOCUST_METRICS_TOKEN or --metrics-token-file.")
-	s.Describe("metrics-token", "", "TOKEN")
-	fs.StringVar(&o.tokenFile, "metrics-token-file", "", "Read the --metrics-token from this file (surrounding white space is ignored).")
-	s.Describe("metrics-token-file", "", "FILE")
-	fs.IntVar(&o.maxNames, "metrics-max-names", 1000, "Most request rows exported with their own series; later ones are added to one series named \"(other)\".")
-	s.Describe("metrics-max-names", "", "N")
-	fs.StringVar(&o.otelEndpoint, "otel-endpoint", "", "Push the metrics over OTLP to this URL, e.g. http://127.0.0.1:4317 (gRPC) or https://otel.example:4318 (HTTP). The standard OTEL_EXPORTER_OTLP_* variables set headers, TLS and timeouts.")
-	s.Describe("otel-endpoint", "", "URL")
-	fs.StringVar(&o.otelProtocol, "otel-protocol", "", "OTLP protocol: grpc or http/protobuf. Default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.")
-	s.Describe("otel-protocol", "", "PROTOCOL")
+	s.Int(&o.port, "", "metrics-port", "PORT", 0, "Also serve Prometheus metrics at /metrics on this port, for headless runs and workers (0: only on the web UI's port).")
+	s.String(&o.host, "", "metrics-host", "HOST", "127.0.0.1", "Interface the --metrics-port listener binds to; anything but loopback requires --metrics-token.")
+	s.String(&o.token, "", "metrics-token", "TOKEN", "", "Read-only bearer token for scrapers of /metrics (on the web UI's port it is accepted besides the web UI's credentials). Prefer LOCUST_METRICS_TOKEN or --metrics-token-file.")
+	s.String(&o.tokenFile, "", "metrics-token-file", "FILE", "", "Read the --metrics-token from this file (surrounding white space is ignored).")
+	s.Int(&o.maxNames, "", "metrics-max-names", "N", 1000, "Most request rows exported with their own series; later ones are added to one series named \"(other)\".")
+	s.String(&o.otelEndpoint, "", "otel-endpoint", "URL", "", "Push the metrics over OTLP to this URL, e.g. http://127.0.0.1:4317 (gRPC) or https://otel.example:4318 (HTTP). The standard OTEL_EXPORTER_OTLP_* variables set headers, TLS and timeouts.")
+	s.String(&o.otelProtocol, "", "otel-protocol", "PROTOCOL", "", "OTLP protocol: grpc or http/protobuf. Default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.")
 	s.Var(cli.TimespanVar(&o.otelInterval), "", "otel-interval", "TIME", "How often to push over OTLP, e.g. 10s. Default: OTEL_METRIC_EXPORT_INTERVAL, else 60s; the final values are pushed at exit.")
 }
 

@@ -30,40 +30,33 @@ type parityOptions struct {
 	showTaskRatioJSON bool
 	equalWeights      bool
 	enableRebalancing bool
+	// logs keeps the program's latest log lines for the web UI's Logs
+	// tab; programLogger sets it.
+	logs *webui.LogRing
 }
 
 // registerParityOptions adds the options of o to s.
 func registerParityOptions(s *cli.Set, o *parityOptions) {
-	fs := s.FlagSet()
 	s.Group("Common options")
-	fs.StringVar(&o.locustfile, "locustfile", "", "Accepted for Locust's command lines and ignored with a warning: the test is this program.")
-	s.Describe("locustfile", "f", "FILE")
+	s.String(&o.locustfile, "f", "locustfile", "FILE", "", "Accepted for Locust's command lines and ignored with a warning: the test is this program.")
 	s.Var((*openRepeat)(&o.configUsers), "", "config-users", "JSON", `Change user classes: a JSON object, a JSON list of objects or a .json file, e.g. '{"user_class_name": "Admin", "fixed_count": 2}' (keys: user_class_name, weight, fixed_count, host). Repeatable.`)
 	s.Group("Web UI options")
-	fs.StringVar(&o.webBasePath, "web-base-path", "", "Accepted for Locust's command lines; only / is supported yet (serve the web UI at the root of its own host name or port).")
-	s.Describe("web-base-path", "", "PATH")
-	fs.BoolVar(&o.webLogin, "web-login", false, "Require logging in to the web UI: accepted for Locust's command lines; the login page is on whenever --web-auth or --web-users gives accounts, which --web-login requires.")
-	s.Describe("web-login", "", "")
+	s.String(&o.webBasePath, "", "web-base-path", "PATH", "", "Accepted for Locust's command lines; only / is supported yet (serve the web UI at the root of its own host name or port).")
+	s.Bool(&o.webLogin, "", "web-login", false, "Require logging in to the web UI: accepted for Locust's command lines; the login page is on whenever --web-auth or --web-users gives accounts, which --web-login requires.")
 	s.Group("Master options")
-	fs.BoolVar(&o.enableRebalancing, "enable-rebalancing", false, "Accepted for Locust's command lines: rebalancing is the default (see --no-rebalance).")
-	s.Describe("enable-rebalancing", "", "")
+	s.Bool(&o.enableRebalancing, "", "enable-rebalancing", false, "Accepted for Locust's command lines: rebalancing is the default (see --no-rebalance).")
 	s.SetEnv("enable-rebalancing", "")
 	s.Group("Request statistics options")
-	fs.StringVar(&o.jsonFile, "json-file", "", "Write the final statistics as JSON to NAME.json.")
-	s.Describe("json-file", "", "NAME")
+	s.String(&o.jsonFile, "", "json-file", "NAME", "", "Write the final statistics as JSON to NAME.json.")
 	s.SetEnv("json-file", "")
 	s.Group("Logging options")
-	fs.BoolVar(&o.skipLogSetup, "skip-log-setup", false, "Leave logging as the program set it up (slog.Default()): --loglevel and --logfile are not used.")
-	s.Describe("skip-log-setup", "", "")
+	s.Bool(&o.skipLogSetup, "", "skip-log-setup", false, "Leave logging as the program set it up (slog.Default()): --loglevel and --logfile are not used.")
 	s.Group("Other options")
-	fs.BoolVar(&o.showTaskRatio, "show-task-ratio", false, "Print the table of the user classes' and tasks' shares (using -u for fixed counts) and exit.")
-	s.Describe("show-task-ratio", "", "")
+	s.Bool(&o.showTaskRatio, "", "show-task-ratio", false, "Print the table of the user classes' and tasks' shares (using -u for fixed counts) and exit.")
 	s.SetEnv("show-task-ratio", "")
-	fs.BoolVar(&o.showTaskRatioJSON, "show-task-ratio-json", false, "Print the user classes' and tasks' shares as JSON and exit.")
-	s.Describe("show-task-ratio-json", "", "")
+	s.Bool(&o.showTaskRatioJSON, "", "show-task-ratio-json", false, "Print the user classes' and tasks' shares as JSON and exit.")
 	s.SetEnv("show-task-ratio-json", "")
-	fs.BoolVar(&o.equalWeights, "equal-weights", false, "Give every task the same weight.")
-	s.Describe("equal-weights", "", "")
+	s.Bool(&o.equalWeights, "", "equal-weights", false, "Give every task the same weight.")
 }
 
 // check validates the options; display names an option as the user gave
@@ -100,11 +93,20 @@ func (o *parityOptions) apply(cfg *Config, display func(string) string) error {
 // programLogger returns the program's logger: slog.Default() with
 // --skip-log-setup (the program set logging up itself), else one from
 // --loglevel and --logfile.
+//
+// The logger also keeps its latest lines in o.parity.logs for the web
+// UI's Logs tab.
 func (o *options) programLogger(stderr io.Writer) (*slog.Logger, io.Closer, error) {
+	o.parity.logs = webui.NewLogRing(0)
 	if o.parity.skipLogSetup {
-		return slog.Default(), io.NopCloser(nil), nil
+		return withLogRing(slog.Default(), o.parity.logs, slog.LevelInfo), io.NopCloser(nil), nil
 	}
-	return newLoggerMode(o.loglevel, o.logfile, stderr, o.fileMode())
+	log, closer, err := newLoggerMode(o.loglevel, o.logfile, stderr, o.fileMode())
+	if err != nil {
+		return nil, nil, err
+	}
+	lv, _ := optLogLevel(o.loglevel) // valid: newLoggerMode checked it
+	return withLogRing(log, o.parity.logs, lv), closer, nil
 }
 
 // showTaskRatio answers --show-task-ratio and --show-task-ratio-json,

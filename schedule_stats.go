@@ -145,10 +145,7 @@ func (a *schedTiming) merge(o *schedTiming) {
 	if o.n == 0 {
 		return
 	}
-	if a.n == 0 || o.min < a.min {
-		a.min = o.min
-	}
-	a.max = max(a.max, o.max)
+	widen(&a.min, &a.max, a.n, o.min, o.max)
 	a.n += o.n
 	a.total += o.total
 	if a.hist == nil {

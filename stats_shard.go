@@ -58,15 +58,21 @@ func (c *statsCounts) add(d time.Duration, size int64, failed, aborted bool) {
 	}
 }
 
+// widen extends the extremes lo and hi of n durations (none: they are
+// unset) by the extremes olo and ohi of another, non-empty, set.
+func widen(lo, hi *time.Duration, n int64, olo, ohi time.Duration) {
+	if n == 0 || olo < *lo {
+		*lo = olo
+	}
+	*hi = max(*hi, ohi)
+}
+
 // merge adds the counters of o.
 func (c *statsCounts) merge(o statsCounts) {
 	if o.requests == 0 {
 		return
 	}
-	if c.requests == 0 || o.min < c.min {
-		c.min = o.min
-	}
-	c.max = max(c.max, o.max)
+	widen(&c.min, &c.max, c.requests, o.min, o.max)
 	c.requests += o.requests
 	c.failures += o.failures
 	c.aborted += o.aborted

@@ -492,16 +492,7 @@ func (th Threshold) Check(s *Snapshot) ThresholdResult {
 			res.Note = "no samples"
 			return res
 		}
-		switch m.stat {
-		case "avg":
-			res.ObservedDuration = e.Mean()
-		case "min":
-			res.ObservedDuration = e.Min
-		case "max":
-			res.ObservedDuration = e.Max
-		default:
-			res.ObservedDuration = e.Percentile(m.quantile)
-		}
+		res.ObservedDuration = m.duration(e, e.Min, e.Max)
 	case thRatio:
 		res.Observed = e.FailRatio()
 	case thCount:
@@ -588,16 +579,7 @@ func (th Threshold) checkSchedule(m thMetric, ss *ScheduleStats, res ThresholdRe
 		res.Note = "no samples"
 		return res
 	}
-	switch m.stat {
-	case "avg":
-		res.ObservedDuration = t.Mean()
-	case "min":
-		res.ObservedDuration = t.Min
-	case "max":
-		res.ObservedDuration = t.Max
-	default:
-		res.ObservedDuration = t.Percentile(m.quantile)
-	}
+	res.ObservedDuration = m.duration(t, t.Min, t.Max)
 	res.Pass = th.holds(thTime, 0, res.ObservedDuration)
 	return res
 }
@@ -625,6 +607,27 @@ func (th Threshold) holds(k thKind, v float64, d time.Duration) bool {
 
 // thSelect returns the row a threshold is about: the total for "", the
 // row "TYPE NAME", or every row named name merged; nil if none.
+// durations is a series of durations a threshold can measure: a request
+// row's response times or one of the schedule's timings.
+type durations interface {
+	Mean() time.Duration
+	Percentile(q float64) time.Duration
+}
+
+// duration returns m's statistic (avg, min, max or a percentile) of d,
+// whose extremes are lo and hi.
+func (m thMetric) duration(d durations, lo, hi time.Duration) time.Duration {
+	switch m.stat {
+	case "avg":
+		return d.Mean()
+	case "min":
+		return lo
+	case "max":
+		return hi
+	}
+	return d.Percentile(m.quantile)
+}
+
 func thSelect(s *Snapshot, entry string) *EntryStats {
 	if entry == "" {
 		if s.Total == nil {

@@ -34,21 +34,14 @@ type webSecOptions struct {
 // registerWebSecOptions adds the options of accounts and auditing to the
 // web UI group.
 func registerWebSecOptions(s *cli.Set, o *webSecOptions) {
-	fs := s.FlagSet()
-	fs.StringVar(&o.usersFile, "web-users", "", "File of web UI accounts, one a line: NAME ROLE HASH, ROLE viewer, operator or admin, HASH from --hash-password (argon2id) or bcrypt. Reread when it changes.")
-	s.Describe("web-users", "", "FILE")
-	fs.BoolVar(&o.noAuthConfirm, "web-no-auth-confirm", false, "Confirm --web-no-auth on an address beyond loopback: anyone who reaches the web UI may start, stop and aim load tests.")
-	s.Describe("web-no-auth-confirm", "", "")
-	fs.StringVar(&o.auditLog, "audit-log", "", "Append who did what (logins, starts, stops, resets, host changes, denials) to FILE, one hash-chained JSON line an event, mode 0600.")
-	s.Describe("audit-log", "", "FILE")
-	fs.BoolVar(&o.hashPassword, "hash-password", false, "Read a password on standard input, print its argon2id hash for --web-users, and exit.")
-	s.Describe("hash-password", "", "")
+	s.String(&o.usersFile, "", "web-users", "FILE", "", "File of web UI accounts, one a line: NAME ROLE HASH, ROLE viewer, operator or admin, HASH from --hash-password (argon2id) or bcrypt. Reread when it changes.")
+	s.Bool(&o.noAuthConfirm, "", "web-no-auth-confirm", false, "Confirm --web-no-auth on an address beyond loopback: anyone who reaches the web UI may start, stop and aim load tests.")
+	s.String(&o.auditLog, "", "audit-log", "FILE", "", "Append who did what (logins, starts, stops, resets, host changes, denials) to FILE, one hash-chained JSON line an event, mode 0600.")
+	s.Bool(&o.hashPassword, "", "hash-password", false, "Read a password on standard input, print its argon2id hash for --web-users, and exit.")
 	s.SetEnv("hash-password", "")
-	fs.StringVar(&o.verifyAudit, "verify-audit-log", "", "Check the hash chain of an audit log, print the first tampered entry (exit 1) or a summary, and exit.")
-	s.Describe("verify-audit-log", "", "FILE")
+	s.String(&o.verifyAudit, "", "verify-audit-log", "FILE", "", "Check the hash chain of an audit log, print the first tampered entry (exit 1) or a summary, and exit.")
 	s.SetEnv("verify-audit-log", "")
-	fs.StringVar(&o.newTOTP, "new-totp", "", "Print a new one-time-code secret for the account NAME (the fourth field of --web-users: totp=SECRET) and its otpauth:// address for an authenticator app, and exit.")
-	s.Describe("new-totp", "", "NAME")
+	s.String(&o.newTOTP, "", "new-totp", "NAME", "", "Print a new one-time-code secret for the account NAME (the fourth field of --web-users: totp=SECRET) and its otpauth:// address for an authenticator app, and exit.")
 	s.SetEnv("new-totp", "")
 }
 

@@ -516,14 +516,7 @@ func (w *Worker) heartbeatLoop(ctx context.Context, c *websocket.Conn) error {
 	w.mu.Lock()
 	iv := w.iv
 	w.mu.Unlock()
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
+	return every(ctx, iv, func() error {
 		w.mu.Lock()
 		silent := time.Since(w.lastSeen)
 		w.mu.Unlock()
@@ -541,7 +534,8 @@ func (w *Worker) heartbeatLoop(ctx context.Context, c *websocket.Conn) error {
 		if err != nil && ctx.Err() == nil {
 			w.log.Debug("heartbeat not sent", "error", err)
 		}
-	}
+		return nil
+	})
 }
 
 // silenceLimit is how long the master may stay silent before the worker
@@ -556,16 +550,22 @@ func (w *Worker) silenceLimit(iv time.Duration) time.Duration {
 }
 
 func (w *Worker) reportLoop(ctx context.Context) error {
-	t := time.NewTicker(w.cfg.ReportInterval)
+	return every(ctx, w.cfg.ReportInterval, func() error { return w.report(ctx, false) })
+}
+
+// every calls f each interval until ctx ends (returning its error) or f
+// fails (returning f's error).
+func every(ctx context.Context, interval time.Duration, f func() error) error {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
-			if err := w.report(ctx, false); err != nil {
-				return err
-			}
+		}
+		if err := f(); err != nil {
+			return err
 		}
 	}
 }

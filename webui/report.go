@@ -25,6 +25,15 @@ var reportTmpl = template.Must(template.New("report").Parse(`<!doctype html>
 </body></html>
 `))
 
+// reportTitle is the report's title, as Locust's "Test Report for
+// <locustfile>": the program's name takes the locustfile's place.
+func reportTitle(program string) string {
+	if program == "" {
+		return "Test Report"
+	}
+	return "Test Report for " + program
+}
+
 // reportData is the JSON the report script reads.
 type reportData struct {
 	Info        Info            `json:"info"`
@@ -68,10 +77,7 @@ func writeReport(w io.Writer, r *Report, theme, nonce string) error {
 	}
 	js := bytes.ReplaceAll(assetBytes("report.js"), []byte("</script"), []byte(`<\/script`))
 	css := bytes.ReplaceAll(assetBytes("app.css"), []byte("</style"), []byte(`<\/style`))
-	title := "golocust report"
-	if r.View.Host != "" {
-		title += ": " + r.View.Host
-	}
+	title := reportTitle(r.Info.Program)
 	var b bytes.Buffer
 	err = reportTmpl.Execute(&b, map[string]any{
 		"Theme": theme, "Nonce": nonce, "Title": title,

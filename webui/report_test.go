@@ -29,7 +29,7 @@ func TestWriteReportEscapes(t *testing.T) {
 	if n := strings.Count(out, "</script>"); n != 2 {
 		t.Errorf("%d script end tags, want 2", n)
 	}
-	for _, want := range []string{`id="report-data"`, `\u003c/script\u003e`, "<style>", "u-legend"} {
+	for _, want := range []string{`id="report-data"`, `\u003c/script\u003e`, "<style>", "u-legend", "<title>Test Report for t</title>"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -20,6 +20,7 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -127,11 +128,7 @@ func (s *Server) Close() error {
 func (s *Server) Counts() map[Key]int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := make(map[Key]int64, len(s.counts))
-	for k, v := range s.counts {
-		m[k] = v
-	}
-	return m
+	return maps.Clone(s.counts) // never nil: made by the constructor
 }
 
 // Handler returns the shop's routes with latency and counting, as Start

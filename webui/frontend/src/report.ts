@@ -58,6 +58,7 @@ function render(): void {
   root.replaceChildren(
     el("header", { class: "report-head" },
       el("div", { class: "brand" }, "go", el("span", null, "locust"), " ", el("small", null, "test report")),
+      el("h1", { class: "report-title", id: "report-title" }, document.title),
       meta),
     ...(verdict ? [verdict] : []),
     section("Request statistics", el("div", { class: "scroll" }, stats.element)),
