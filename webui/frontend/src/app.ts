@@ -10,6 +10,7 @@ import type { Info, LiveMessage, Ratios, View } from "./types";
 import { can, loadSession, post, session } from "./session";
 import { AuditPanel } from "./auditlog";
 import { HistoryPanel, historyEnabled } from "./history";
+import { LogsPanel } from "./logs";
 
 let info: Info | null = null;
 let view: View | null = null;
@@ -31,6 +32,7 @@ const historyPanel = new HistoryPanel();
 // lastState is the state of the previous update: the History list
 // refreshes when a test ends.
 let lastState = "";
+const logsPanel = new LogsPanel();
 
 function mount(): void {
   $("tab-stats").append(schedule.element, stats.element);
@@ -42,6 +44,7 @@ function mount(): void {
   $("tab-ratios").appendChild(ratiosList(null));
   $("tab-audit").appendChild(auditPanel.element);
   $("tab-history").appendChild(historyPanel.element);
+  $("tab-logs").appendChild(logsPanel.element);
   stats.render([]);
   failures.render([]);
   exceptions.render([]);
@@ -70,6 +73,7 @@ function showTab(name: string): void {
     if (historyPanel.listShown()) void historyPanel.load();
     else historyPanel.redraw();
   }
+  if (name === "logs") void logsPanel.load();
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
 }
 
@@ -167,6 +171,7 @@ function handle(m: LiveMessage): void {
     charts.set(m.history.points, m.history.reset);
     if (currentTab === "charts") charts.draw();
   }
+  if (currentTab === "logs" && Math.floor(view.time) % 5 === 0) void logsPanel.load();
   if (currentTab === "ratios" && view.state !== "ready" && Math.floor(view.time) % 5 === 0) void loadRatios();
   if (!autoOpened && view.state === "ready" && can("control")) {
     autoOpened = true;
