@@ -30,6 +30,9 @@ type parityOptions struct {
 	showTaskRatioJSON bool
 	equalWeights      bool
 	enableRebalancing bool
+	// logs keeps the program's latest log lines for the web UI's Logs
+	// tab; programLogger sets it.
+	logs *webui.LogRing
 }
 
 // registerParityOptions adds the options of o to s.
@@ -90,11 +93,20 @@ func (o *parityOptions) apply(cfg *Config, display func(string) string) error {
 // programLogger returns the program's logger: slog.Default() with
 // --skip-log-setup (the program set logging up itself), else one from
 // --loglevel and --logfile.
+//
+// The logger also keeps its latest lines in o.parity.logs for the web
+// UI's Logs tab.
 func (o *options) programLogger(stderr io.Writer) (*slog.Logger, io.Closer, error) {
+	o.parity.logs = webui.NewLogRing(0)
 	if o.parity.skipLogSetup {
-		return slog.Default(), io.NopCloser(nil), nil
+		return withLogRing(slog.Default(), o.parity.logs, slog.LevelInfo), io.NopCloser(nil), nil
 	}
-	return newLoggerMode(o.loglevel, o.logfile, stderr, o.fileMode())
+	log, closer, err := newLoggerMode(o.loglevel, o.logfile, stderr, o.fileMode())
+	if err != nil {
+		return nil, nil, err
+	}
+	lv, _ := optLogLevel(o.loglevel) // valid: newLoggerMode checked it
+	return withLogRing(log, o.parity.logs, lv), closer, nil
 }
 
 // showTaskRatio answers --show-task-ratio and --show-task-ratio-json,

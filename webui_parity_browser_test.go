@@ -79,3 +79,14 @@ func TestBrowserDarkTheme(t *testing.T) {
 		t.Errorf("report heading %q", title)
 	}
 }
+
+// The Logs tab shows the lines the program logged, as text.
+func TestBrowserLogsTab(t *testing.T) {
+	ctx := newBrowser(t, 30*time.Second)
+	ui := startUI(t, "-u", "1", "-r", "1")
+	do(t, ctx, chromedp.Navigate(ui+"#logs"), chromedp.WaitVisible(chromedp.ID("start-dialog")),
+		chromedp.Click(chromedp.ID("start-cancel")))
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs [data-tab="logs"]`)))
+	waitJS(t, ctx, "the program's line", `document.getElementById('log-lines').textContent.includes('/INFO/locust: Starting web interface at ')`)
+	screenshot(t, ctx, "parity-03-logs")
+}

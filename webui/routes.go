@@ -75,6 +75,7 @@ func (s *Server) builtinRoutes() []Route {
 		{"GET", "/exceptions", RoleViewer, false, h(s.handleExceptions)},
 		{"GET", "/stats/json", RoleViewer, false, h(s.handleJSONDownload)},
 		{"GET", "/tasks", RoleViewer, false, h(s.handleTasks)},
+		{"GET", "/logs", RoleViewer, false, h(s.handleLogs)},
 		{"GET", "/stats/report", RoleViewer, false, h(s.handleReport)},
 		{"GET", "/ws", RoleViewer, false, h(s.handleLive)},
 		{"GET", "/audit", RoleAdmin, false, h(s.handleAudit)},

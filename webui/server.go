@@ -69,6 +69,9 @@ type Options struct {
 	// Metrics, when set, is served at GET /metrics (Prometheus), behind
 	// the same credentials as every page.
 	Metrics http.Handler
+	// Logs holds the program's latest log lines for the Logs tab
+	// (GET /logs, viewer role); nil shows no lines.
+	Logs *LogRing
 	// MetricsToken, when set, is a read-only bearer token for scrapers:
 	// "Authorization: Bearer TOKEN" opens GET /metrics and nothing else.
 	MetricsToken string

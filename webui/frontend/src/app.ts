@@ -9,6 +9,7 @@ import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
 import type { Info, LiveMessage, Ratios, View } from "./types";
 import { can, loadSession, post, session } from "./session";
 import { AuditPanel } from "./auditlog";
+import { LogsPanel } from "./logs";
 
 let info: Info | null = null;
 let view: View | null = null;
@@ -26,6 +27,7 @@ const charts = new Charts();
 const schedule = new ScheduleSummary();
 const verdict = new VerdictPanel();
 const auditPanel = new AuditPanel();
+const logsPanel = new LogsPanel();
 
 function mount(): void {
   $("tab-stats").append(schedule.element, stats.element);
@@ -36,6 +38,7 @@ function mount(): void {
   $("tab-workers").appendChild(workers.element);
   $("tab-ratios").appendChild(ratiosList(null));
   $("tab-audit").appendChild(auditPanel.element);
+  $("tab-logs").appendChild(logsPanel.element);
   stats.render([]);
   failures.render([]);
   exceptions.render([]);
@@ -60,6 +63,7 @@ function showTab(name: string): void {
   if (name === "charts") charts.draw();
   if (name === "ratios") void loadRatios();
   if (name === "audit") void auditPanel.load();
+  if (name === "logs") void logsPanel.load();
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
 }
 
@@ -152,6 +156,7 @@ function handle(m: LiveMessage): void {
     charts.set(m.history.points, m.history.reset);
     if (currentTab === "charts") charts.draw();
   }
+  if (currentTab === "logs" && Math.floor(view.time) % 5 === 0) void logsPanel.load();
   if (currentTab === "ratios" && view.state !== "ready" && Math.floor(view.time) % 5 === 0) void loadRatios();
   if (!autoOpened && view.state === "ready" && can("control")) {
     autoOpened = true;
