@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/golocust/locust/internal/dispatch"
 )
 
 // arrivalRT runs the schedule of one arrival-rate test: a goroutine that
@@ -48,56 +46,6 @@ type arrivalPool struct {
 	work chan time.Time
 	size int // users in the pool; guarded by LocalRunner.mu
 	max  int
-}
-
-// StartArrival starts a test in the open model: iterations start on the
-// schedule of a (see [Arrival] for what an iteration is), taken by users
-// from a pool of a.PreAllocated users that grows up to a.MaxUsers. The
-// test ends after the last stage, at Config.RunTime or Config.Iterations,
-// or by Stop. It returns at once. A running test cannot be switched to
-// or from arrival-rate mode.
-func (r *LocalRunner) StartArrival(a Arrival) error {
-	if err := a.validate(); err != nil {
-		return err
-	}
-	a.Stages = append([]RateStage(nil), a.Stages...)
-	return r.start(rampCmd{arrival: &a})
-}
-
-// startArrival pre-allocates the pool and starts the scheduler; it returns
-// the channel closed when the schedule ends. Called by the supervisor.
-func (r *LocalRunner) startArrival(t *testRun, a Arrival, origin, from time.Time) <-chan struct{} {
-	if origin.IsZero() {
-		origin = t.start
-	}
-	pre, mx := a.poolSizes()
-	dc := make([]dispatch.Class, len(r.classes))
-	total := 0
-	for i, rc := range r.classes {
-		dc[i] = dispatch.Class{Weight: rc.cc.weight}
-		total += rc.cc.weight
-	}
-	ar := &arrivalRT{r: r, t: t, cfg: a, plan: newArrivalPlan(a), pools: make([]arrivalPool, len(r.classes)),
-		seq: dispatch.Sequence(dc, total), stop: make(chan struct{}), done: make(chan struct{}), ended: make(chan struct{}),
-		origin: origin, from: from, wake: make(chan struct{}, 1)}
-	preBy, maxBy := dispatch.Counts(dc, pre), dispatch.Counts(dc, mx)
-	r.mu.Lock()
-	t.arrival = ar
-	for c := range ar.pools {
-		ar.pools[c] = arrivalPool{work: make(chan time.Time), max: max(1, maxBy[c])}
-	}
-	for c := range ar.pools {
-		for range min(preBy[c], ar.pools[c].max) {
-			r.spawnLocked(t, c, time.Time{})
-		}
-	}
-	r.target = pre
-	r.state = StateRunning
-	r.mu.Unlock()
-	r.log.Info("arrival-rate test started", "rate", a.Rate, "stages", len(a.Stages), "pre_allocated", pre, "max_users", mx,
-		"part", a.Part.Index, "of", max(1, a.Part.Of))
-	go ar.run()
-	return ar.ended
 }
 
 // run is the scheduler goroutine.

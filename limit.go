@@ -25,15 +25,6 @@ func Throttle(ctx context.Context) error {
 
 type limitKey struct{}
 
-// limitContext returns ctx with the runner's request-rate ceiling, if any.
-func (r *LocalRunner) limitContext(ctx context.Context) context.Context {
-	ctx = r.allowContext(ctx)
-	if r.cfg.MaxRPS <= 0 {
-		return ctx
-	}
-	return context.WithValue(ctx, limitKey{}, newRateLimiter(r.cfg.MaxRPS))
-}
-
 // rateLimiter spaces events at least 1/rate apart without bursts: each
 // caller reserves the next free slot of a grid (a GCRA with zero
 // tolerance) with one atomic compare-and-swap and sleeps until it. Idle

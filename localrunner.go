@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/golocust/locust/internal/dispatch"
+	"github.com/golocust/locust/internal/proc"
 )
 
 // LocalRunner runs every user in this process. Create it with
@@ -634,6 +636,110 @@ func (r *LocalRunner) shutdown(t *testRun) {
 			return
 		case <-warn.C:
 			r.log.Warn("some users have not stopped yet: a task or OnStop ignores its context", "waited", r.cfg.StopTimeout+onStopGrace)
+		}
+	}
+}
+
+// StartArrival starts a test in the open model: iterations start on the
+// schedule of a (see [Arrival] for what an iteration is), taken by users
+// from a pool of a.PreAllocated users that grows up to a.MaxUsers. The
+// test ends after the last stage, at Config.RunTime or Config.Iterations,
+// or by Stop. It returns at once. A running test cannot be switched to
+// or from arrival-rate mode.
+func (r *LocalRunner) StartArrival(a Arrival) error {
+	if err := a.validate(); err != nil {
+		return err
+	}
+	a.Stages = append([]RateStage(nil), a.Stages...)
+	return r.start(rampCmd{arrival: &a})
+}
+
+// startArrival pre-allocates the pool and starts the scheduler; it returns
+// the channel closed when the schedule ends. Called by the supervisor.
+func (r *LocalRunner) startArrival(t *testRun, a Arrival, origin, from time.Time) <-chan struct{} {
+	if origin.IsZero() {
+		origin = t.start
+	}
+	pre, mx := a.poolSizes()
+	dc := make([]dispatch.Class, len(r.classes))
+	total := 0
+	for i, rc := range r.classes {
+		dc[i] = dispatch.Class{Weight: rc.cc.weight}
+		total += rc.cc.weight
+	}
+	ar := &arrivalRT{r: r, t: t, cfg: a, plan: newArrivalPlan(a), pools: make([]arrivalPool, len(r.classes)),
+		seq: dispatch.Sequence(dc, total), stop: make(chan struct{}), done: make(chan struct{}), ended: make(chan struct{}),
+		origin: origin, from: from, wake: make(chan struct{}, 1)}
+	preBy, maxBy := dispatch.Counts(dc, pre), dispatch.Counts(dc, mx)
+	r.mu.Lock()
+	t.arrival = ar
+	for c := range ar.pools {
+		ar.pools[c] = arrivalPool{work: make(chan time.Time), max: max(1, maxBy[c])}
+	}
+	for c := range ar.pools {
+		for range min(preBy[c], ar.pools[c].max) {
+			r.spawnLocked(t, c, time.Time{})
+		}
+	}
+	r.target = pre
+	r.state = StateRunning
+	r.mu.Unlock()
+	r.log.Info("arrival-rate test started", "rate", a.Rate, "stages", len(a.Stages), "pre_allocated", pre, "max_users", mx,
+		"part", a.Part.Index, "of", max(1, a.Part.Of))
+	go ar.run()
+	return ar.ended
+}
+
+// limitContext returns ctx with the runner's request-rate ceiling, if any.
+func (r *LocalRunner) limitContext(ctx context.Context) context.Context {
+	ctx = r.allowContext(ctx)
+	if r.cfg.MaxRPS <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, limitKey{}, newRateLimiter(r.cfg.MaxRPS))
+}
+
+// startMonitors starts the CPU monitor of test t and returns the watch
+// of its rolling thresholds (the supervisor checks them); the returned
+// function stops the monitor and logs the end-of-test CPU warning.
+func (r *LocalRunner) startMonitors(t *testRun) (*thWatch, func()) {
+	watch := newThWatch(r.cfg.Thresholds, t.start)
+	r.healthMu.Lock()
+	r.health = Health{}
+	r.rolling = watch
+	r.healthMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { r.cpuMonitor(ctx) })
+	return watch, func() {
+		cancel()
+		wg.Wait()
+		if h := r.Health(); h.CPUSaturated {
+			r.log.Warn(fmt.Sprintf("CPU usage was too high at some point during the test (%.0f%%): the generator was overloaded, so its response times and rates are not reliable; use fewer users per process or more workers", h.CPUPercent))
+		}
+	}
+}
+
+func (r *LocalRunner) cpuMonitor(ctx context.Context) {
+	tick := time.NewTicker(cpuSampleInterval)
+	defer tick.Stop()
+	lastCPU, lastWall := proc.CPUTime(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			cpu := proc.CPUTime()
+			pct := cpuPercent(cpu-lastCPU, now.Sub(lastWall), runtime.GOMAXPROCS(0))
+			lastCPU, lastWall = cpu, now
+			r.healthMu.Lock()
+			first := pct > cpuWarnPercent && !r.health.CPUSaturated
+			r.health.CPUPercent = max(r.health.CPUPercent, pct)
+			r.health.CPUSaturated = r.health.CPUSaturated || pct > cpuWarnPercent
+			r.healthMu.Unlock()
+			if first {
+				r.log.Warn(fmt.Sprintf("CPU usage above %d%% (%.0f%%)! The generator is overloaded: iterations start late and response times are inflated", cpuWarnPercent, pct))
+			}
 		}
 	}
 }
