@@ -328,7 +328,12 @@ export class HistoryPanel {
             tr.appendChild(el("td", { class: "num" }, "—"));
             continue;
           }
-          const td = el("td", { class: "num" + (st.beyond.includes(key) ? " beyond" : "") }, fmt(get(st)));
+          // Beyond the tolerance: worse (fewer requests/s, more failures,
+          // slower) in red, better in green.
+          const dv0 = st.delta[key];
+          const worse = dv0 === null || (key === "rps" ? dv0 < 0 : dv0 > 0);
+          const mark = st.beyond.includes(key) ? (worse ? " beyond worse" : " beyond better") : "";
+          const td = el("td", { class: "num" + mark }, fmt(get(st)));
           if (i > 0) {
             const dv = st.delta[key];
             td.appendChild(el("span", { class: "delta" }, dv === null ? " (new)" : ` (${dv >= 0 ? "+" : ""}${(dv * 100).toFixed(1)}%)`));
