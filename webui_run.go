@@ -81,6 +81,7 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 		return ExitError
 	}
 	defer closeSession()
+	webuiSetHistory(srv, s)
 	srvCtx, stopSrv := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() {

@@ -106,6 +106,9 @@ type sessionInfo struct {
 	CSRF string `json:"csrf"`
 	// Can lists what the role allows the page to offer.
 	Can []string `json:"can"`
+	// History is true when the program keeps a run history (the
+	// History tab).
+	History bool `json:"history"`
 }
 
 func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
@@ -120,6 +123,7 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 	if p.role >= RoleAdmin {
 		info.Can = append(info.Can, "audit")
 	}
+	info.History = s.hist.Load() != nil
 	writeJSON(w, http.StatusOK, info)
 }
 

@@ -80,6 +80,11 @@ func (s *Server) builtinRoutes() []Route {
 		{"GET", "/ws", RoleViewer, false, h(s.handleLive)},
 		{"GET", "/audit", RoleAdmin, false, h(s.handleAudit)},
 		{"GET", metricsPath, RoleViewer, false, h(s.handleMetrics)},
+		{"GET", "/history/runs", RoleViewer, false, h(s.handleHistoryList)},
+		{"GET", "/history/runs/{id}", RoleViewer, false, h(s.handleHistoryRun)},
+		{"GET", "/history/runs/{id}/report", RoleViewer, false, h(s.handleHistoryReport)},
+		{"DELETE", "/history/runs/{id}", RoleAdmin, true, h(s.handleHistoryDelete)},
+		{"GET", "/history/compare", RoleViewer, false, h(s.handleHistoryCompare)},
 		{"GET", "/healthz", RolePublic, false, h(s.handleHealthz)},
 		{"GET", "/readyz", RolePublic, false, h(s.handleReadyz)},
 	}

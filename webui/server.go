@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golocust/locust/audit"
@@ -99,6 +100,8 @@ type Server struct {
 	viewMu   sync.Mutex
 	view     *View
 	viewTime time.Time
+
+	hist atomic.Pointer[historyBox] // the run store, nil without one
 
 	doneOnce sync.Once
 	done     chan struct{} // closed by Serve's shutdown: ends live feeds

@@ -9,6 +9,7 @@ import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
 import type { Info, LiveMessage, Ratios, View } from "./types";
 import { can, loadSession, post, session } from "./session";
 import { AuditPanel } from "./auditlog";
+import { HistoryPanel, historyEnabled } from "./history";
 import { LogsPanel } from "./logs";
 
 let info: Info | null = null;
@@ -27,6 +28,10 @@ const charts = new Charts();
 const schedule = new ScheduleSummary();
 const verdict = new VerdictPanel();
 const auditPanel = new AuditPanel();
+const historyPanel = new HistoryPanel();
+// lastState is the state of the previous update: the History list
+// refreshes when a test ends.
+let lastState = "";
 const logsPanel = new LogsPanel();
 
 function mount(): void {
@@ -38,6 +43,7 @@ function mount(): void {
   $("tab-workers").appendChild(workers.element);
   $("tab-ratios").appendChild(ratiosList(null));
   $("tab-audit").appendChild(auditPanel.element);
+  $("tab-history").appendChild(historyPanel.element);
   $("tab-logs").appendChild(logsPanel.element);
   stats.render([]);
   failures.render([]);
@@ -63,6 +69,10 @@ function showTab(name: string): void {
   if (name === "charts") charts.draw();
   if (name === "ratios") void loadRatios();
   if (name === "audit") void auditPanel.load();
+  if (name === "history") {
+    if (historyPanel.listShown()) void historyPanel.load();
+    else historyPanel.redraw();
+  }
   if (name === "logs") void logsPanel.load();
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
 }
@@ -135,6 +145,11 @@ function handle(m: LiveMessage): void {
   }
   if (m.type !== "update" || !m.view) return;
   view = m.view;
+  if (lastState && lastState !== view.state && (view.state === "stopped" || view.state === "running")) {
+    // The run store has the new or ended run at the next stats tick.
+    if (currentTab === "history" && historyPanel.listShown()) setTimeout(() => void historyPanel.load(), 1500);
+  }
+  lastState = view.state;
   updateHeader(view);
   stats.render(view.stats);
   schedule.render(view.schedule);
@@ -318,6 +333,11 @@ async function init(): Promise<void> {
     banner("Cannot reach the server.", "error");
   }
   $("tab-btn-audit").hidden = !can("audit");
+  $("tab-btn-history").hidden = !historyEnabled();
+  // The list also follows runs of other processes sharing the store.
+  setInterval(() => {
+    if (currentTab === "history" && historyPanel.listShown() && !document.hidden) void historyPanel.load();
+  }, 10000);
   $("logout").addEventListener("submit", (e) => void logout(e));
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>(".tabs [data-tab]"))) {
     b.addEventListener("click", () => showTab(b.dataset.tab!));
@@ -334,6 +354,7 @@ async function init(): Promise<void> {
   $("start-form").addEventListener("submit", (e) => void submitForm(e));
   window.addEventListener("resize", () => {
     if (currentTab === "charts") charts.draw();
+    if (currentTab === "history") historyPanel.redraw();
   });
   showTab(location.hash.slice(1) || "stats");
   connect();

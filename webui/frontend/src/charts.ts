@@ -54,10 +54,12 @@ export class Charts {
   private data: HistoryPoint[] = [];
   readonly element: HTMLElement;
 
-  constructor() {
+  // prefix is put before the charts' element ids, so that a page can
+  // hold more than one set.
+  constructor(prefix = "") {
     this.element = el("div", { class: "charts" });
     for (const s of specs) {
-      const box = el("div", { class: "chart", id: s.id });
+      const box = el("div", { class: "chart", id: prefix + s.id });
       this.element.appendChild(el("figure", { class: "chart-card" }, el("figcaption", null, s.title), box));
       this.boxes.push(box);
     }

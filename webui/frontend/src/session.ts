@@ -8,6 +8,7 @@ export interface SessionInfo {
   role: string;
   csrf: string;
   can: string[];
+  history?: boolean;
 }
 
 let current: SessionInfo | null = null;
@@ -38,4 +39,11 @@ export function post(url: string, body?: BodyInit): Promise<Response> {
   const headers: Record<string, string> = {};
   if (current && current.csrf) headers["X-CSRF-Token"] = current.csrf;
   return fetch(url, { method: "POST", body, headers, cache: "no-store" });
+}
+
+// del sends a DELETE request with the session's CSRF token.
+export function del(url: string): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (current && current.csrf) headers["X-CSRF-Token"] = current.csrf;
+  return fetch(url, { method: "DELETE", headers, cache: "no-store" });
 }
