@@ -101,40 +101,41 @@ func (s *Set) Var(v flag.Value, short, long, metavar, usage string) {
 	s.Describe(long, short, metavar)
 }
 
+// register defines the flag long with define (a typed method of the flag
+// set such as StringVar) and describes it as [Set.Var] does.
+func register[T any](s *Set, define func(p *T, name string, def T, usage string), p *T, short, long, metavar string, def T, usage string) {
+	define(p, long, def, usage)
+	s.Describe(long, short, metavar)
+}
+
 // String registers a string option with the default def, as [Set.Var] does.
 func (s *Set) String(p *string, short, long, metavar, def, usage string) {
-	s.fs.StringVar(p, long, def, usage)
-	s.Describe(long, short, metavar)
+	register(s, s.fs.StringVar, p, short, long, metavar, def, usage)
 }
 
 // Bool registers a boolean option with the default def, as [Set.Var] does.
 func (s *Set) Bool(p *bool, short, long string, def bool, usage string) {
-	s.fs.BoolVar(p, long, def, usage)
-	s.Describe(long, short, "")
+	register(s, s.fs.BoolVar, p, short, long, "", def, usage)
 }
 
 // Int registers an int option with the default def, as [Set.Var] does.
 func (s *Set) Int(p *int, short, long, metavar string, def int, usage string) {
-	s.fs.IntVar(p, long, def, usage)
-	s.Describe(long, short, metavar)
+	register(s, s.fs.IntVar, p, short, long, metavar, def, usage)
 }
 
 // Int64 registers an int64 option with the default def, as [Set.Var] does.
 func (s *Set) Int64(p *int64, short, long, metavar string, def int64, usage string) {
-	s.fs.Int64Var(p, long, def, usage)
-	s.Describe(long, short, metavar)
+	register(s, s.fs.Int64Var, p, short, long, metavar, def, usage)
 }
 
 // Uint64 registers a uint64 option with the default def, as [Set.Var] does.
 func (s *Set) Uint64(p *uint64, short, long, metavar string, def uint64, usage string) {
-	s.fs.Uint64Var(p, long, def, usage)
-	s.Describe(long, short, metavar)
+	register(s, s.fs.Uint64Var, p, short, long, metavar, def, usage)
 }
 
 // Float64 registers a float64 option with the default def, as [Set.Var] does.
 func (s *Set) Float64(p *float64, short, long, metavar string, def float64, usage string) {
-	s.fs.Float64Var(p, long, def, usage)
-	s.Describe(long, short, metavar)
+	register(s, s.fs.Float64Var, p, short, long, metavar, def, usage)
 }
 
 // Describe makes the flag long, already defined on the flag set (for
