@@ -169,6 +169,11 @@ func (h *historyOutput) begin(now time.Time) {
 	run.Labels, run.Options = historyCloneMap(h.meta.Labels), historyCloneMap(h.meta.Options)
 	run.ID = history.NewID(now)
 	run.Start = now.UTC()
+	if h.web {
+		// The start form, not -u, sets the users: the ticks record
+		// their peak.
+		run.Users = 0
+	}
 	if h.base != nil {
 		run.Baseline = h.base.ID
 	}
@@ -220,6 +225,9 @@ func (h *historyOutput) onTick(s *Snapshot, users int) {
 			return
 		}
 	}
+	h.mu.Lock()
+	h.cur.Users = max(h.cur.Users, users) // the peak
+	h.mu.Unlock()
 	if h.web && st == StateStopped {
 		h.finishNow(s, h.r.EndReason())
 		return

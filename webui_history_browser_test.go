@@ -43,10 +43,14 @@ func uiRunOnce(t *testing.T, ui string, want int) {
 		var list struct {
 			Runs []struct {
 				Status string `json:"status"`
+				Users  int    `json:"users"`
 			} `json:"runs"`
 		}
 		uiGetJSON(t, ui+"history/runs", &list)
 		if len(list.Runs) == want && list.Runs[0].Status == "finished" {
+			if list.Runs[0].Users != 2 {
+				t.Errorf("the run has %d users, want the form's 2", list.Runs[0].Users)
+			}
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
