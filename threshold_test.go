@@ -215,7 +215,7 @@ func TestRunArrivalRateOptions(t *testing.T) {
 	prefix := filepath.Join(dir, "run")
 	r := runMain(t, &locust.Program{Classes: []locust.UserClass{webClass(0)}},
 		"--headless", "-t", "1s", "-s", "2s", "-H", srv.URL, "--arrival-rate", "50/s", "--csv", prefix, "--json",
-		"--threshold", "dropped==0", "--threshold", "lag_p99<100ms")
+		"--threshold", "dropped==0", "--threshold", "lag_p99<5s") // wiring, not the machine's speed
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
