@@ -118,7 +118,9 @@ func TestThresholdsFromGo(t *testing.T) {
 			t.Errorf("%s: pass %v (observed %s, %s), want %v", r.Threshold, r.Pass, r.ObservedText(), r.Note, pass[i])
 		}
 	}
-	if r := v.Results[2]; r.Observed < 0.15 || r.Observed > 0.35 {
+	// A quarter of the tasks are 404s, picked at random: a 0.5 s run
+	// makes a few dozen requests, so the ratio strays a fair bit.
+	if r := v.Results[2]; r.Observed < 0.05 || r.Observed > 0.5 {
 		t.Errorf("observed fail ratio %v, want about 0.25", r.Observed)
 	}
 	if !strings.Contains(v.Results[3].Note, "no row") {
