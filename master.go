@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golocust/locust/audit"
@@ -58,6 +59,9 @@ type MasterRunner struct {
 	test    *masterTest
 	closed  bool
 	rolling *thWatch // rolling and abort thresholds of the current test
+	// options are the program options the workers get with the next
+	// test (webuiSetOptions); nil: the workers keep their own.
+	options atomic.Pointer[map[string]string]
 }
 
 type masterTest struct {
@@ -170,7 +174,11 @@ func (r *MasterRunner) Start(users int, rate float64) error {
 }
 
 func (r *MasterRunner) target(users int, rate float64, classes []string) distributed.Target {
-	return distributed.Target{Users: users, Rate: rate, Classes: classes, Host: r.cfg.Host, StopTimeout: r.cfg.StopTimeout, MaxRPS: r.cfg.MaxRPS}
+	tg := distributed.Target{Users: users, Rate: rate, Classes: classes, Host: r.cfg.Host, StopTimeout: r.cfg.StopTimeout, MaxRPS: r.cfg.MaxRPS}
+	if o := r.options.Load(); o != nil {
+		tg.Options = *o
+	}
+	return tg
 }
 
 func (r *MasterRunner) start(users int, rate float64, shape LoadShape) error {

@@ -32,3 +32,9 @@ func (r *MasterRunner) webuiSetHost(host string) {
 	r.cfg.Host = host
 	r.mu.Unlock()
 }
+
+// webuiSetOptions sets the program options (Program.Flags) the workers
+// get with the next test: the bridge calls it only while no test runs.
+func (r *MasterRunner) webuiSetOptions(vals map[string]string) {
+	r.options.Store(&vals)
+}

@@ -44,6 +44,9 @@ type options struct {
 	autoquit    int
 	classPicker bool
 	sec         webSecOptions // accounts, audit log (websec.go)
+	// prog are the program's own options (Program.Flags), nil without
+	// them (program_options.go).
+	prog *programOptions
 
 	// Distributed.
 	master               bool

@@ -46,8 +46,18 @@ type Program struct {
 	Shape LoadShape
 	// Flags registers the program's own options (Locust's custom
 	// arguments) on the parser. They can also be set with LOCUST_<NAME>
-	// environment variables and in locust.conf. Read their values in
-	// tasks through the variables they were bound to.
+	// environment variables and in locust.conf, and in the web UI's
+	// start form, where a bool is a check box, an int or float flag a
+	// number box, a [*Choice] a drop-down, a [*Secret] a masked field
+	// (its value never shown) and any other flag a text box.
+	//
+	// Read their values in tasks through the variables they were bound
+	// to. A value from the start form applies to the test it starts: it
+	// is set before that test's first user starts and does not change
+	// while the test runs (the form refuses a change then), so tasks
+	// read it without locking. A master started from its web UI sends
+	// every current value to its workers with the test, and each
+	// worker's program sets them the same way before its users start.
 	Flags func(fs *flag.FlagSet)
 	// Setup runs once the runner exists and before the test starts, for
 	// example to add event listeners. An error ends the program (exit 1).
@@ -102,7 +112,8 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 	o := &options{}
 	s := newOptionSet(prog, o)
 	if p.Flags != nil {
-		if err := registerProgramFlags(p.Flags, s.FlagSet()); err != nil {
+		var err error
+		if o.prog, err = registered(s.FlagSet(), p.Flags); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 			return ExitUsage
 		}

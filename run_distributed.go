@@ -244,6 +244,7 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 		log.Error("cannot start the worker", "error", err)
 		return ExitUsage
 	}
+	r.prog = o.prog
 	if p.Setup != nil {
 		if err := p.Setup(r); err != nil {
 			log.Error("setup failed", "error", err)

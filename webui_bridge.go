@@ -44,6 +44,9 @@ type webuiBridge struct {
 	// once (a master's configuration changes with the form's host).
 	arrival *Arrival
 	shape   LoadShape
+	// prog are the program's own options, shown in the start form and
+	// applied per run (program_options.go); nil without them.
+	prog *programOptions
 
 	mu      sync.Mutex
 	timer   *time.Timer // the run time of a test started from the UI
@@ -66,7 +69,13 @@ func newWebUIBridge(r sessionRunner, info webui.Info, log *slog.Logger) *webuiBr
 	return b
 }
 
-func (b *webuiBridge) Info() webui.Info { return b.info }
+func (b *webuiBridge) Info() webui.Info {
+	info := b.info
+	if b.prog != nil {
+		info.Options = b.prog.infos() // the current values
+	}
+	return info
+}
 
 // webuiHoster is a runner whose target host the form can change.
 type webuiHoster interface {
@@ -144,6 +153,9 @@ func (b *webuiBridge) Start(req webui.StartRequest) error {
 		if err := b.checkHost(req); err != nil {
 			return err
 		}
+	}
+	if err := b.applyOptions(req.Options, running); err != nil {
+		return err
 	}
 	if req.Host != "" && req.Host != b.host() {
 		if running {

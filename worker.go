@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -51,6 +52,9 @@ type WorkerRunner struct {
 	mu    sync.Mutex
 	carry *Snapshot // a delta taken before a restart reset the statistics
 	done  chan struct{}
+	// prog are the program's own options, which the master's spawns may
+	// set for a test (program_options.go); nil without them.
+	prog *programOptions
 }
 
 // NewWorkerRunner validates cfg and returns a worker in the ready state.
@@ -169,7 +173,12 @@ func (l *workerLoad) Spawn(s *distributed.Spawn) error {
 		l.mu.Lock()
 		l.carry = l.carry.Merge(d)
 		l.mu.Unlock()
+		if err := l.prog.apply(s.Options); err != nil {
+			return fmt.Errorf("the master's program options: %w", err)
+		}
 		lr.workerConfigure(s.Host, s.StopTimeout, share)
+	} else if n := l.prog.differs(s.Options); n != "" {
+		return fmt.Errorf("the master changes the program option %s while users run: refused", n)
 	} else {
 		lr.workerSetMaxRPS(share)
 	}

@@ -384,8 +384,12 @@ func (s *Server) handleSwarm(w http.ResponseWriter, r *http.Request) {
 	if len(req.Classes) > 0 {
 		params["user_classes"] = req.Classes
 	}
+	info := s.ctrl.Info()
 	for k, v := range req.Options {
-		params["option."+k] = v // redacted by name: option.api_token
+		if o := optionInfo(info, k); o != nil && o.Secret {
+			v = "REDACTED" // a secret option's value is never recorded
+		}
+		params["option."+k] = v // also redacted by name: option.api_token
 	}
 	if err := s.ctrl.Start(req); err != nil {
 		s.Audit(r, audit.Entry{Action: action, Params: params, Outcome: audit.Failed, Reason: err.Error()})

@@ -10,8 +10,8 @@ import (
 // runners). All methods must be safe for concurrent use; none may block
 // for long, as they run inside HTTP handlers.
 type Controller interface {
-	// Info describes the test program; it does not change while the
-	// server runs.
+	// Info describes the test program; only the current values of its
+	// Options change while the server runs.
 	Info() Info
 	// Start starts a test, or changes the user count and spawn rate of
 	// the running one. The request has been validated against Info. A
@@ -90,7 +90,8 @@ type OptionInfo struct {
 	Kind string `json:"kind"`
 	// Choices are the allowed values of an OptionChoice.
 	Choices []string `json:"choices,omitempty"`
-	// Secret masks the field; its Value is never sent to the browser.
+	// Secret masks the field; its Value is never sent to the browser,
+	// and an empty value in POST /swarm keeps the current one.
 	Secret bool `json:"secret,omitempty"`
 	// Value is the current value ("" for a secret).
 	Value string `json:"value"`
@@ -123,7 +124,9 @@ type StartRequest struct {
 	// Only set when Info.ClassPicker is on.
 	Classes []string
 	// Options are new values of the program's own options (Info.Options)
-	// by name, validated against their kind.
+	// by name, validated against their kind. They apply to the test that
+	// starts; while a test runs they may not change (the controller
+	// answers a [*FieldError]).
 	Options map[string]string
 }
 

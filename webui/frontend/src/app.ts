@@ -143,6 +143,7 @@ function handle(m: LiveMessage): void {
     $("logout").hidden = !m.auth;
     if (m.auth && session()) setText("whoami", `${session()!.user} (${session()!.role})`);
     fillClassPicker(info);
+    fillOptions(info);
     return;
   }
   if (m.type !== "update" || !m.view) return;
@@ -247,6 +248,39 @@ function fillClassPicker(i: Info): void {
   $("f-classes").hidden = !i.class_picker || i.classes.length < 2;
 }
 
+// fillOptions renders the program's own options by kind; a secret is a
+// password field that starts empty (the server never sends its value)
+// and is sent only when filled in.
+function fillOptions(i: Info): void {
+  const box = $("f-option-list");
+  box.replaceChildren();
+  const opts = i.options ?? [];
+  for (const o of opts) {
+    const id = "f-opt-" + o.name;
+    let field: HTMLInputElement | HTMLSelectElement;
+    if (o.kind === "choice") {
+      const sel = el("select", { id, name: o.name });
+      for (const c of o.choices ?? []) sel.appendChild(el("option", { value: c }, c));
+      sel.value = o.value;
+      field = sel;
+    } else {
+      const type = o.secret ? "password" : o.kind === "number" ? "number" : o.kind === "checkbox" ? "checkbox" : "text";
+      const inp = el("input", { id, name: o.name, type, autocomplete: o.secret ? "new-password" : "off" });
+      if (o.kind === "number") inp.step = "any";
+      if (o.kind === "checkbox") inp.checked = o.value === "true";
+      else if (!o.secret) inp.value = o.value;
+      if (o.secret) inp.placeholder = "unchanged when empty";
+      field = inp;
+    }
+    field.dataset.option = o.kind;
+    const label = el("label", { for: id }, o.name, o.help ? el("small", {}, " " + o.help) : "");
+    const div = o.kind === "checkbox" ? el("div", { class: "field check" }, field, " ", label) : el("div", { class: "field" }, label, field);
+    div.dataset.for = o.name;
+    box.appendChild(div);
+  }
+  $("f-options").hidden = opts.length === 0;
+}
+
 function openForm(edit: boolean): void {
   editing = edit;
   clearErrors();
@@ -276,6 +310,10 @@ async function submitForm(ev: Event): Promise<void> {
   if (!editing) {
     body.set("host", input("f-host").value.trim());
     body.set("run_time", input("f-runtime").value.trim());
+    for (const f of Array.from(dialog().querySelectorAll<HTMLInputElement | HTMLSelectElement>("#f-option-list [data-option]"))) {
+      if (f instanceof HTMLInputElement && f.type === "checkbox") body.set(f.name, f.checked ? "true" : "false");
+      else if (!(f instanceof HTMLInputElement && f.type === "password" && f.value === "")) body.set(f.name, f.value);
+    }
     if (info?.class_picker) {
       for (const cb of Array.from(dialog().querySelectorAll<HTMLInputElement>('input[name="user_classes"]:checked'))) {
         body.append("user_classes", cb.value);

@@ -10,6 +10,18 @@ export interface Info {
   classes: string[];
   class_picker: boolean;
   shape: boolean;
+  options?: OptionInfo[];
+}
+
+// OptionInfo is one of the program's own options (Program.Flags) in the
+// start form.
+export interface OptionInfo {
+  name: string;
+  kind: "text" | "number" | "checkbox" | "choice";
+  choices?: string[];
+  secret?: boolean;
+  value: string;
+  help?: string;
 }
 
 export interface Entry {
