@@ -162,8 +162,9 @@ func checkIssuer(issuer string) error {
 }
 
 // redirectURL returns the callback address for r: the configured one, or
-// the request's own scheme and host.
-func (c *ssoClient) redirectURL(r *http.Request, tls bool) string {
+// the request's own scheme and host, and path (the callback's under the
+// base path).
+func (c *ssoClient) redirectURL(r *http.Request, tls bool, path string) string {
 	if c.opts.RedirectURL != "" {
 		return c.opts.RedirectURL
 	}
@@ -171,7 +172,7 @@ func (c *ssoClient) redirectURL(r *http.Request, tls bool) string {
 	if tls {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + oidcCallbackPath
+	return scheme + "://" + r.Host + path
 }
 
 // begin records a sign-in in flight for the browser whose binding
@@ -251,9 +252,9 @@ func (s *Server) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
 		bind = randomToken()
 	}
 	p := &ssoPending{nonce: randomToken(), verifier: oauth2.GenerateVerifier(), bind: sha256.Sum256([]byte(bind)),
-		next: safeNext(r.URL.Query().Get("next")), redirect: c.redirectURL(r, s.tls != nil), source: sourceOf(r.RemoteAddr)}
+		next: safeNext(r.URL.Query().Get("next")), redirect: c.redirectURL(r, s.tls != nil, s.path(oidcCallbackPath)), source: sourceOf(r.RemoteAddr)}
 	state := c.begin(p)
-	http.SetCookie(w, &http.Cookie{Name: oidcBindCookie, Value: bind, Path: "/login/oidc", MaxAge: int(oidcPendingTTL / time.Second),
+	http.SetCookie(w, &http.Cookie{Name: oidcBindCookie, Value: bind, Path: s.path("/login/oidc"), MaxAge: int(oidcPendingTTL / time.Second),
 		// Lax, not Strict: the provider's redirect back is a cross-site
 		// navigation, which must carry it.
 		HttpOnly: true, Secure: s.tls != nil, SameSite: http.SameSiteLaxMode})
@@ -273,7 +274,7 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	source := sourceOf(r.RemoteAddr)
 	st, retry := s.auth.throttle.begin(r.Context(), source)
 	if st == nil {
-		http.Redirect(w, r, "/login?locked="+strconv.Itoa(int((retry+time.Second-1)/time.Second)), http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/login?locked="+strconv.Itoa(int((retry+time.Second-1)/time.Second))), http.StatusSeeOther)
 		return
 	}
 	res := s.oidcLogin(r)
@@ -284,7 +285,7 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.role == 0 {
 		s.Audit(r, audit.Entry{Actor: res.name, Action: "login", Params: res.params, Outcome: res.outcome, Reason: res.reason})
-		http.Redirect(w, r, "/login?sso="+res.page, http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/login?sso="+res.page), http.StatusSeeOther)
 		return
 	}
 	if old, err := r.Cookie(sessionCookie); err == nil {
@@ -293,7 +294,7 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	id, _ := s.auth.sessions.createSSO(res.name, res.role)
 	s.Audit(r, audit.Entry{Actor: res.name, Role: res.role.String(), Action: "login", Params: res.params, Outcome: audit.OK})
 	http.SetCookie(w, s.auth.newSessionCookie(id))
-	http.Redirect(w, r, res.next, http.StatusSeeOther)
+	http.Redirect(w, r, s.path(res.next), http.StatusSeeOther)
 }
 
 // oidcResult is the outcome of a sign-in: a role, or the audit outcome,
