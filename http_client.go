@@ -185,7 +185,12 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 	if c.timeout > 0 {
 		deadline = start.Add(c.timeout)
 	}
-	err := c.be.send(ctx, r, &rq, path, body, c.headers.Load(), deadline)
+	var err error
+	if httpHandoff() { // http_handoff.go
+		err = httpSendHandoff(ctx, c.be, r, &rq, path, body, c.headers.Load(), deadline)
+	} else {
+		err = c.be.send(ctx, r, &rq, path, body, c.headers.Load(), deadline)
+	}
 	if nerr, ok := err.(httpNotSentError); ok {
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, nerr.err)
 		return r
