@@ -197,7 +197,7 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	if err := c.fastDo(req, resp, deadline); err != nil {
+	if err := c.fastDo(ctx, req, resp, deadline); err != nil {
 		return err
 	}
 	r.Status = resp.StatusCode()
@@ -219,9 +219,10 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	return nil
 }
 
-// fastDo sends req, following redirects unless disabled, and keeps the
-// cookies of every response in the user's jar.
-func (c *FastHTTPClient) fastDo(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
+// fastDo sends req, following redirects unless disabled (only to hosts
+// the allow-list of ctx's test permits), and keeps the cookies of every
+// response in the user's jar.
+func (c *FastHTTPClient) fastDo(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
 	for hops := 0; ; hops++ {
 		if jar := c.jar.get(false); jar != nil {
 			req.Header.DelAllCookies()
@@ -254,6 +255,9 @@ func (c *FastHTTPClient) fastDo(req *fasthttp.Request, resp *fasthttp.Response, 
 			return fmt.Errorf("stopped after %d redirects", httpMaxRedirects)
 		}
 		req.URI().UpdateBytes(loc)
+		if err := allowRedirect(ctx, string(req.URI().FullURI())); err != nil { // allowed_hosts.go
+			return err
+		}
 		if st == http.StatusSeeOther || (st == http.StatusMovedPermanently || st == http.StatusFound) && string(req.Header.Method()) == http.MethodPost {
 			req.Header.SetMethod(http.MethodGet)
 			req.ResetBody()
