@@ -61,6 +61,9 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 	wopts := &webui.Options{Addr: addr, Username: user, Password: pass,
 		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log,
 		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer, Logs: o.parity.logs}
+	if m, ok := r.(*MasterRunner); ok {
+		wopts.WorkerLogs = m.workerLogs // the workers' forwarded lines
+	}
 	if err := webuiSecurity(o, wopts); err != nil {
 		log.Error(err.Error())
 		return ExitUsage

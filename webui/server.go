@@ -73,6 +73,10 @@ type Options struct {
 	// Logs holds the program's latest log lines for the Logs tab
 	// (GET /logs, viewer role); nil shows no lines.
 	Logs *LogRing
+	// WorkerLogs holds the lines the workers of a distributed test
+	// forwarded, shown in the Logs tab with their worker's id; nil
+	// shows none.
+	WorkerLogs *WorkerLogRing
 	// MetricsToken, when set, is a read-only bearer token for scrapers:
 	// "Authorization: Bearer TOKEN" opens GET /metrics and nothing else.
 	MetricsToken string
