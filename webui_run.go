@@ -60,7 +60,7 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 	}
 	wopts := &webui.Options{Addr: addr, Username: user, Password: pass,
 		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log,
-		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer, Logs: o.parity.logs}
+		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer, Logs: o.parity.logs, BasePath: o.parity.webBasePath}
 	if m, ok := r.(*MasterRunner); ok {
 		wopts.WorkerLogs = m.workerLogs // the workers' forwarded lines
 	}

@@ -82,7 +82,7 @@ export class RowCharts {
       [...this.rows.values()].map(async (r) => {
         const q = new URLSearchParams({ method: r.method, name: r.name });
         try {
-          const resp = await fetch("/stats/series?" + q.toString(), { cache: "no-store" });
+          const resp = await fetch("stats/series?" + q.toString(), { cache: "no-store" });
           const data = (await resp.json().catch(() => ({}))) as { points?: HistoryPoint[]; message?: string };
           if (!resp.ok) {
             r.note.textContent = data.message || `The server answered ${resp.status}.`;
