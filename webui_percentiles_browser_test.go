@@ -65,7 +65,11 @@ func TestBrowserRowChart(t *testing.T) {
 	if n := evalJS[int](t, ctx, `document.querySelectorAll('#stats-table tbody tr.total .row-chart').length`); n != 0 {
 		t.Errorf("the Aggregated row has %d chart boxes", n)
 	}
-	do(t, ctx, chromedp.Click(chromedp.CSS(`#stats-table .row-chart[data-name="/item/[id]"]`)))
+	// The table is redrawn every second: click in one event, not a
+	// mouse press and release that a redraw may split.
+	tick := `document.querySelector('#stats-table .row-chart[data-name="/item/[id]"]').click()`
+	evalJS[any](t, ctx, tick)
+	waitJS(t, ctx, "the box ticked", `document.querySelector('#stats-table .row-chart[data-name="/item/[id]"]').checked`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs [data-tab="charts"]`)))
 	waitJS(t, ctx, "the row's charts", `(() => {
 		const card = document.querySelector('#row-charts .row-chart-card[data-name="/item/[id]"]');
@@ -78,8 +82,8 @@ func TestBrowserRowChart(t *testing.T) {
 		return n > 10; })()`)
 	screenshot(t, ctx, "rowchart-01")
 	// Unticking removes it.
-	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs [data-tab="stats"]`)),
-		chromedp.Click(chromedp.CSS(`#stats-table .row-chart[data-name="/item/[id]"]`)),
-		chromedp.Click(chromedp.CSS(`.tabs [data-tab="charts"]`)))
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs [data-tab="stats"]`)))
+	evalJS[any](t, ctx, tick)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs [data-tab="charts"]`)))
 	waitJS(t, ctx, "no row charts", `document.querySelectorAll('#row-charts .row-chart-card').length === 0`)
 }
