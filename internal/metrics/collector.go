@@ -69,6 +69,7 @@ type Collector struct {
 	mu       sync.Mutex
 	admitted map[rowKey]bool // rows with their own series
 	warned   bool
+	scratch  histScratch // histogramMetric's buffers, under mu
 }
 
 type rowKey struct{ typ, name string }
@@ -130,7 +131,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range rows {
 		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(r.Requests), r.Type, r.Name)
 		ch <- prometheus.MustNewConstMetric(c.content, prometheus.CounterValue, float64(r.ContentBytes), r.Type, r.Name)
-		ch <- histogramMetric(c.duration, &r.Duration, r.Type, r.Name)
+		ch <- histogramMetric(c.duration, &r.Duration, &c.scratch, r.Type, r.Name)
 	}
 	for k, n := range fails {
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(n), k.typ, k.name, k.class)
@@ -159,7 +160,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.scheduled, prometheus.CounterValue, float64(sc.Scheduled))
 		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(sc.Dropped))
 		ch <- prometheus.MustNewConstMetric(c.missed, prometheus.CounterValue, float64(sc.Missed))
-		ch <- histogramMetric(c.lag, &sc.Lag)
+		ch <- histogramMetric(c.lag, &sc.Lag, &c.scratch)
 	}
 	seen := map[string]bool{}
 	for _, t := range s.Thresholds {
@@ -274,7 +275,7 @@ func ErrorClass(text string) string {
 // buckets are ascending, so the native buckets are found in one pass;
 // the metric is built in a few allocations whatever its bucket count (a
 // scrape of 1,000 rows builds 1,000 of them).
-func histogramMetric(desc *prometheus.Desc, h *Histogram, labels ...string) prometheus.Metric {
+func histogramMetric(desc *prometheus.Desc, h *Histogram, scratch *histScratch, labels ...string) prometheus.Metric {
 	m := &histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, labels), count: uint64(h.Count), sum: h.Sum,
 		schema: NativeSchema, zeroThreshold: nativeZeroThreshold}
 	dh := &m.h
@@ -282,8 +283,8 @@ func histogramMetric(desc *prometheus.Desc, h *Histogram, labels ...string) prom
 
 	// Native buckets: the counts of the HDR buckets summed per native
 	// key, ascending.
-	keys := make([]int, 0, len(h.Buckets))
-	counts := make([]int64, 0, len(h.Buckets))
+	keys, counts := scratch.keys[:0], scratch.counts[:0]
+	defer func() { scratch.keys, scratch.counts = keys, counts }()
 	// Classic buckets, cumulative.
 	classic := make([]dto.Bucket, len(ClassicBuckets))
 	cums := make([]uint64, len(ClassicBuckets))
@@ -372,6 +373,13 @@ func histogramMetric(desc *prometheus.Desc, h *Histogram, labels ...string) prom
 		dh.PositiveSpan[i] = &spans[i]
 	}
 	return m
+}
+
+// histScratch holds the native keys and counts of the histogram being
+// built, reused from one to the next.
+type histScratch struct {
+	keys   []int
+	counts []int64
 }
 
 // nativeZeroThreshold is client_golang's default: no sample is that short.

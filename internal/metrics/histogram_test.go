@@ -30,6 +30,7 @@ func TestHistogramMetricSameAsBefore(t *testing.T) {
 		gapped = append(gapped, Bucket{Upper: v, Count: rnd.Int64N(3)})
 	}
 	cases["dense"], cases["sparse"], cases["gapped"] = dense, sparse, gapped
+	var scratch histScratch // reused, as by a Collector
 	for name, bs := range cases {
 		h := &Histogram{Buckets: bs}
 		for _, b := range bs {
@@ -37,7 +38,7 @@ func TestHistogramMetricSameAsBefore(t *testing.T) {
 			h.Sum += b.Upper * float64(b.Count)
 		}
 		var got, want dto.Metric
-		if err := histogramMetric(desc, h, "a").Write(&got); err != nil {
+		if err := histogramMetric(desc, h, &scratch, "a").Write(&got); err != nil {
 			t.Fatal(err)
 		}
 		if err := histogramMetricRef(desc, h, "a").Write(&want); err != nil {
