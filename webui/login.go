@@ -13,11 +13,11 @@ import (
 
 var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · golocust</title><link rel="icon" href="/assets/favicon.svg"><link rel="stylesheet" href="/assets/app.css"></head>
+<title>Log in · golocust</title><link rel="icon" href="assets/favicon.svg"><link rel="stylesheet" href="assets/app.css"></head>
 <body class="login-body"><main class="login-card">
 <h1 class="brand">go<span>locust</span></h1>
 {{if .Error}}<p class="login-error" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="/login">
+<form method="post" action="login">
 <input type="hidden" name="next" value="{{.Next}}">
 <label>User name<input name="username" autocomplete="username" required autofocus></label>
 <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
@@ -28,7 +28,7 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if s.auth == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/"), http.StatusSeeOther)
 		return
 	}
 	q := r.URL.Query()
@@ -48,7 +48,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // new id (a session the browser had before ends: no fixation).
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if s.auth == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/"), http.StatusSeeOther)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -60,10 +60,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	acct, res, retry := s.checkPassword(r, r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("code"), "form")
 	switch res {
 	case loginLocked:
-		http.Redirect(w, r, "/login?locked="+strconv.Itoa(int((retry+time.Second-1)/time.Second))+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/login?locked="+strconv.Itoa(int((retry+time.Second-1)/time.Second))+"&next="+url.QueryEscape(next)), http.StatusSeeOther)
 		return
 	case loginWrong:
-		http.Redirect(w, r, "/login?failed=1&next="+url.QueryEscape(next), http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/login?failed=1&next="+url.QueryEscape(next)), http.StatusSeeOther)
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
@@ -71,7 +71,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	id, _ := s.auth.sessions.create(acct)
 	http.SetCookie(w, s.auth.newSessionCookie(id))
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, s.path(next), http.StatusSeeOther)
 }
 
 // handleLogout ends the session on the server, not only in the browser:
@@ -91,7 +91,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		}{true})
 		return
 	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, s.path("/login"), http.StatusSeeOther)
 }
 
 // sessionInfo is the answer of GET /session.

@@ -78,6 +78,13 @@ type Options struct {
 	// MetricsToken, when set, is a read-only bearer token for scrapers:
 	// "Authorization: Bearer TOKEN" opens GET /metrics and nothing else.
 	MetricsToken string
+	// BasePath serves the whole UI and API under a prefix such as
+	// "/locust" (--web-base-path), for a reverse proxy or an ingress that
+	// forwards /locust/ to the UI without rewriting paths: every page,
+	// asset, endpoint, the live feed, /healthz and /readyz, redirects and
+	// the session cookie's Path are under it, and requests outside it are
+	// answered 404. "" or "/" serves at the root. See [CleanBasePath].
+	BasePath string
 }
 
 // Server serves the web UI and the JSON API of one [Controller]. Create it
@@ -88,6 +95,7 @@ type Server struct {
 	log      *slog.Logger
 	handler  http.Handler
 	loopback bool
+	base     string // the canonical base path, "" at the root
 	tls      *tls.Config
 	auth     *authenticator
 	csrf     *http.CrossOriginProtection
@@ -133,6 +141,9 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 		return nil, fmt.Errorf("webui: address %q: want host:port, e.g. 127.0.0.1:8089", o.Addr)
 	}
 	s.loopback = isLoopbackHost(host)
+	if s.base, err = CleanBasePath(o.BasePath); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
 	if (o.Username == "") != (o.Password == "") {
 		return nil, errors.New("webui: credentials need both a user name and a password (user:password)")
 	}
@@ -191,6 +202,9 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 		s.auth.usersFile, s.auth.usersData = o.UsersFile, data
 	case o.Username != "":
 		s.auth = newAuthenticator(map[string]*account{o.Username: plainAccount(o.Username, o.Password)}, o, s.tls != nil)
+	}
+	if s.auth != nil {
+		s.auth.cookiePath = s.path("/")
 	}
 	s.ringSize = 500
 	s.ring = audit.NewRing(s.ringSize)
@@ -264,13 +278,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // URL returns the address of the UI for a listener address, as a browser
-// would use it: http(s)://127.0.0.1:8089/.
+// would use it: http(s)://127.0.0.1:8089/ (with the base path:
+// http://127.0.0.1:8089/locust/).
 func (s *Server) URL(addr net.Addr) string {
 	scheme := "http"
 	if s.tls != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + addr.String() + "/"
+	return scheme + "://" + addr.String() + s.path("/")
 }
 
 // currentView returns the controller's view, computed at most every
