@@ -42,7 +42,7 @@ func registerParityOptions(s *cli.Set, o *parityOptions) {
 	s.Var((*openRepeat)(&o.configUsers), "", "config-users", "JSON", `Change user classes: a JSON object, a JSON list of objects or a .json file, e.g. '{"user_class_name": "Admin", "fixed_count": 2}' (keys: user_class_name, weight, fixed_count, host). Repeatable.`)
 	s.Group("Web UI options")
 	s.String(&o.webBasePath, "", "web-base-path", "PATH", "", "Serve the web UI and its API under this path, e.g. /locust, behind a reverse proxy or an ingress that forwards it without rewriting (default: /).")
-	s.Bool(&o.webLogin, "", "web-login", false, "Require logging in to the web UI: accepted for Locust's command lines; the login page is on whenever --web-auth or --web-users gives accounts, which --web-login requires.")
+	s.Bool(&o.webLogin, "", "web-login", false, "Require logging in to the web UI: accepted for Locust's command lines; the login page is on whenever --web-auth, --web-users or --web-oidc-issuer gives accounts, which --web-login requires.")
 	s.Group("Master options")
 	s.Bool(&o.enableRebalancing, "", "enable-rebalancing", false, "Accepted for Locust's command lines: rebalancing is the default (see --no-rebalance).")
 	s.SetEnv("enable-rebalancing", "")
@@ -66,7 +66,7 @@ func registerParityOptions(s *cli.Set, o *parityOptions) {
 // for its login callback.
 func (o *parityOptions) check(display func(string) string, noRebalance, accounts bool) error {
 	if o.webLogin && !accounts {
-		return cli.Usagef("%s needs accounts to log in with: --web-auth USER:PASS (or --web-auth-file) or --web-users FILE; with them the login page is always on", display("web-login"))
+		return cli.Usagef("%s needs accounts to log in with: --web-auth USER:PASS (or --web-auth-file), --web-users FILE or single sign-on (--web-oidc-issuer); with them the login page is always on", display("web-login"))
 	}
 	if _, err := webui.CleanBasePath(o.webBasePath); err != nil {
 		return cli.Usagef("%s: %v", display("web-base-path"), err)

@@ -17,13 +17,15 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <body class="login-body"><main class="login-card">
 <h1 class="brand">go<span>locust</span></h1>
 {{if .Error}}<p class="login-error" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="login">
+{{if .SSO}}<a class="btn primary" id="sso" href="login/oidc?next={{.Next}}">Sign in with SSO</a>{{end}}
+{{if and .SSO .Passwords}}<p>or log in with a password:</p>{{end}}
+{{if .Passwords}}<form method="post" action="login">
 <input type="hidden" name="next" value="{{.Next}}">
 <label>User name<input name="username" autocomplete="username" required autofocus></label>
 <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
 <label>One-time code <small>(if your account has one)</small><input name="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6"></label>
-<button type="submit" class="btn primary">Log in</button>
-</form></main></body></html>
+<button type="submit" class="btn{{if not .SSO}} primary{{end}}">Log in</button>
+</form>{{end}}</main></body></html>
 `))
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -32,9 +34,18 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	data := struct{ Error, Next string }{Next: safeNext(q.Get("next"))}
+	data := struct {
+		Error, Next    string
+		SSO, Passwords bool
+	}{Next: safeNext(q.Get("next")), SSO: s.sso != nil, Passwords: s.sso == nil || s.hasPasswords()}
 	if q.Has("failed") {
 		data.Error = "Wrong user name, password or one-time code."
+	}
+	switch q.Get("sso") {
+	case "failed":
+		data.Error = "Single sign-on failed: please try again."
+	case "norole":
+		data.Error = "Your single sign-on account has no role in this web UI: ask its administrator for one."
 	}
 	if n, err := strconv.Atoi(q.Get("locked")); err == nil && n > 0 {
 		data.Error = "Too many failed logins from your address: try again in " + retryText(time.Duration(min(n, 86400))*time.Second) + "."

@@ -52,7 +52,7 @@ type Route struct {
 // builtinRoutes is the route table of the web UI.
 func (s *Server) builtinRoutes() []Route {
 	h := func(f http.HandlerFunc) http.Handler { return f }
-	return []Route{
+	rts := []Route{
 		{"GET", "/{$}", RoleViewer, false, h(s.handleIndex)},
 		{"GET", "/assets/", RolePublic, false, assetHandler()},
 		{"GET", "/favicon.ico", RolePublic, false, h(func(w http.ResponseWriter, r *http.Request) {
@@ -88,6 +88,16 @@ func (s *Server) builtinRoutes() []Route {
 		{"GET", "/healthz", RolePublic, false, h(s.handleHealthz)},
 		{"GET", "/readyz", RolePublic, false, h(s.handleReadyz)},
 	}
+	if s.sso != nil {
+		// Single sign-on. Neither changes state in the sense of the
+		// cross-origin check: the callback arrives from the provider's
+		// site by design; its intent check is the state bound to the
+		// browser that began the sign-in (oidc.go).
+		rts = append(rts,
+			Route{"GET", "/login/oidc", RolePublic, false, h(s.handleOIDCStart)},
+			Route{"GET", oidcCallbackPath, RolePublic, false, h(s.handleOIDCCallback)})
+	}
+	return rts
 }
 
 var routeMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}

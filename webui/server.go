@@ -75,6 +75,10 @@ type Options struct {
 	// Logs holds the program's latest log lines for the Logs tab
 	// (GET /logs, viewer role); nil shows no lines.
 	Logs *LogRing
+	// OIDC, when set, adds single sign-on with an OpenID Connect
+	// provider (see [OIDC]); it counts as accounts for the address
+	// check, and may stand alone or beside Username or UsersFile.
+	OIDC *OIDC
 	// MetricsToken, when set, is a read-only bearer token for scrapers:
 	// "Authorization: Bearer TOKEN" opens GET /metrics and nothing else.
 	MetricsToken string
@@ -98,6 +102,7 @@ type Server struct {
 	base     string // the canonical base path, "" at the root
 	tls      *tls.Config
 	auth     *authenticator
+	sso      *ssoClient // single sign-on, nil without
 	csrf     *http.CrossOriginProtection
 	table    []Route
 	ring     *audit.Ring
@@ -153,7 +158,7 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 	if o.Username != "" && o.UsersFile != "" {
 		return nil, errors.New("webui: give either a users file (--web-users) or one account (--web-auth), not both")
 	}
-	if !s.loopback && o.Username == "" && o.UsersFile == "" && !o.AllowNoAuth {
+	if !s.loopback && o.Username == "" && o.UsersFile == "" && o.OIDC == nil && !o.AllowNoAuth {
 		return nil, fmt.Errorf("webui: refusing to serve on %q without credentials: anyone who can reach it could start load tests; "+
 			"set --web-users FILE or --web-auth user:password (or LOCUST_WEB_AUTH), bind a loopback address, or opt out with --web-no-auth", o.Addr)
 	}
@@ -202,6 +207,15 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 		s.auth.usersFile, s.auth.usersData = o.UsersFile, data
 	case o.Username != "":
 		s.auth = newAuthenticator(map[string]*account{o.Username: plainAccount(o.Username, o.Password)}, o, s.tls != nil)
+	}
+	if o.OIDC != nil {
+		if s.sso, err = newSSOClient(o.OIDC); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+		if s.auth == nil {
+			// Single sign-on only: no password accounts.
+			s.auth = newAuthenticator(map[string]*account{}, o, s.tls != nil)
+		}
 	}
 	if s.auth != nil {
 		s.auth.cookiePath = s.path("/")
