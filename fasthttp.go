@@ -234,7 +234,7 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	if err := c.fastDo(x, deadline); err != nil {
+	if err := c.fastDo(ctx, x, deadline); err != nil {
 		x.plain = false // whatever state the failure left req in
 		return err
 	}
@@ -267,9 +267,10 @@ var fastHeaderHint atomic.Int32
 
 const fastHeaderHintMax = 4 << 10
 
-// fastDo sends req, following redirects unless disabled, and keeps the
-// cookies of every response in the user's jar.
-func (c *FastHTTPClient) fastDo(x *fastExchange, deadline time.Time) error {
+// fastDo sends x's request, following redirects unless disabled (only to
+// hosts the allow-list of ctx's test permits), and keeps the cookies of
+// every response in the user's jar.
+func (c *FastHTTPClient) fastDo(ctx context.Context, x *fastExchange, deadline time.Time) error {
 	req, resp := &x.req, &x.resp
 	for hops := 0; ; hops++ {
 		if jar := c.jar.get(false); jar != nil {
@@ -306,6 +307,9 @@ func (c *FastHTTPClient) fastDo(x *fastExchange, deadline time.Time) error {
 		}
 		x.plain = false // the request changed: reset by the next prepare
 		req.URI().UpdateBytes(loc)
+		if err := allowRedirect(ctx, string(req.URI().FullURI())); err != nil { // allowed_hosts.go
+			return err
+		}
 		if st == http.StatusSeeOther || (st == http.StatusMovedPermanently || st == http.StatusFound) && string(req.Header.Method()) == http.MethodPost {
 			req.Header.SetMethod(http.MethodGet)
 			req.ResetBody()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -107,10 +108,21 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 	}
 	c.hc.Timeout = c.timeout
 	c.hc.Jar = &httpLazyJar{}
+	c.hc.CheckRedirect = httpCheckRedirect
 	if o.NoRedirects {
 		c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	return c, nil
+}
+
+// httpCheckRedirect follows up to httpMaxRedirects redirects, as
+// net/http's default, and only to hosts the test's allow-list permits
+// (allowed_hosts.go): req carries the context of the first request.
+func httpCheckRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= httpMaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", httpMaxRedirects)
+	}
+	return allowRedirect(req.Context(), req.URL.String())
 }
 
 // httpIdleConnTimeout is how long a pooled connection may stay idle.
