@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +25,11 @@ import (
 // free): see BENCHMARKS.md, "Library overhead", for the closed loop
 // against nginx.
 //
-//	go test -run '^$' -bench 'Overhead' -benchmem .
+// Besides ns/op (wall time, which neighbours on a shared machine inflate)
+// they report cpu-ns/op: the CPU time of the whole process (every
+// goroutine, the GC) per request.
+//
+//	go test -run '^$' -bench 'Overhead' -benchmem -benchtime=200000x .
 
 // benchResponse is what the benchmark target of ../shared/bench (nginx)
 // answers.
@@ -92,6 +98,28 @@ func (c *benchConn) SetWriteDeadline(time.Time) error { return nil }
 
 const benchHost = "http://127.0.0.1:18089"
 
+// benchCPU returns the process's CPU time (user and system).
+func benchCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchLoop runs send b.N times and reports the CPU time per call.
+func benchLoop(b *testing.B, send func()) {
+	b.ReportAllocs()
+	send() // the connection
+	runtime.GC()
+	b.ResetTimer()
+	cpu := benchCPU(b)
+	for range b.N {
+		send()
+	}
+	b.ReportMetric(float64(benchCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkOverheadFastHTTP: bare is the loop of ../shared/bench/barefast
 // (one request object reused); user is FastHTTPUser's client recording
 // into Stats.
@@ -100,12 +128,11 @@ func BenchmarkOverheadFastHTTP(b *testing.B) {
 		c := &fasthttp.Client{MaxConnsPerHost: 50, DialTimeout: benchDial}
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		req.SetRequestURI(benchHost + "/")
-		b.ReportAllocs()
-		for b.Loop() {
+		benchLoop(b, func() {
 			if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 {
 				b.Fatal(err, resp.StatusCode())
 			}
-		}
+		})
 	})
 	b.Run("user", func(b *testing.B) {
 		u := &FastHTTPUser{}
@@ -114,12 +141,11 @@ func BenchmarkOverheadFastHTTP(b *testing.B) {
 		}
 		u.Client.fc.DialTimeout = benchDial
 		ctx := ContextWithStats(context.Background(), NewStats("local"))
-		b.ReportAllocs()
-		for b.Loop() {
+		benchLoop(b, func() {
 			if r := u.Client.Get(ctx, "/"); r.Err != nil || len(r.Body) != 12 {
 				b.Fatal(r.Err, len(r.Body))
 			}
-		}
+		})
 	})
 }
 
@@ -128,15 +154,14 @@ func BenchmarkOverheadFastHTTP(b *testing.B) {
 func BenchmarkOverheadNetHTTP(b *testing.B) {
 	b.Run("bare", func(b *testing.B) {
 		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 50, MaxConnsPerHost: 50, DialContext: benchDialContext}}
-		b.ReportAllocs()
-		for b.Loop() {
+		benchLoop(b, func() {
 			resp, err := c.Get(benchHost + "/")
 			if err != nil {
 				b.Fatal(err)
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-		}
+		})
 	})
 	b.Run("user", func(b *testing.B) {
 		u := &HTTPUser{Options: &HTTPOptions{PerUserConnections: true}}
@@ -145,11 +170,10 @@ func BenchmarkOverheadNetHTTP(b *testing.B) {
 		}
 		u.Client.own.DialContext = benchDialContext
 		ctx := ContextWithStats(context.Background(), NewStats("local"))
-		b.ReportAllocs()
-		for b.Loop() {
+		benchLoop(b, func() {
 			if r := u.Client.Get(ctx, "/"); r.Err != nil || len(r.Body) != 12 {
 				b.Fatal(r.Err, len(r.Body))
 			}
-		}
+		})
 	})
 }
