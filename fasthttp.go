@@ -59,7 +59,8 @@ func (u *FastHTTPUser) OnStop(ctx context.Context) {
 type FastHTTPClient struct {
 	httpClient
 	fc          *fasthttp.Client
-	own         bool // fc is this user's own
+	own         bool     // fc is this user's own
+	gt          httpGate // the shared pool's gate; nil with own connections
 	noRedirects bool
 	jar         httpLazyJar
 }
@@ -76,6 +77,7 @@ type fastClientKey struct {
 type fastSharedClient struct {
 	c      *fasthttp.Client
 	prefix string
+	gate   httpGate
 }
 
 func (s fastSharedClient) Close() error {
@@ -100,9 +102,9 @@ func fastNewClient(env UserEnv, o *HTTPOptions) (*FastHTTPClient, error) {
 	} else {
 		key := fastClientKey{host: c.base.scheme + "://" + c.base.host, insecure: o.Insecure, conns: o.maxConns(true)}
 		sc := env.Shared(key, func() any {
-			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), c.base.prefix}
+			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), c.base.prefix, newHTTPGate(key.conns)}
 		}).(fastSharedClient)
-		c.fc = sc.c
+		c.fc, c.gt = sc.c, sc.gate
 		if sc.prefix == c.base.prefix {
 			// One copy for all users: it is read by every request.
 			c.base.prefix = sc.prefix
@@ -140,6 +142,8 @@ func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp
 }
 
 func (c *FastHTTPClient) canStream() bool { return false }
+
+func (c *FastHTTPClient) gate() httpGate { return c.gt }
 
 func (c *FastHTTPClient) closeIdle() {
 	if c.own {

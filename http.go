@@ -71,6 +71,7 @@ type HTTPClient struct {
 	httpClient
 	hc  http.Client
 	own *http.Transport // per-user connections, else nil
+	gt  httpGate        // the shared transport's gate; nil with own connections
 }
 
 // httpTransportKey identifies a shared transport in UserEnv.Shared.
@@ -81,7 +82,10 @@ type httpTransportKey struct {
 }
 
 // httpSharedTransport is a shared transport, closed at the end of the test.
-type httpSharedTransport struct{ t *http.Transport }
+type httpSharedTransport struct {
+	t    *http.Transport
+	gate httpGate
+}
 
 func (s httpSharedTransport) Close() error {
 	s.t.CloseIdleConnections()
@@ -102,9 +106,9 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 	} else {
 		key := httpTransportKey{host: base.scheme + "://" + base.host, http2: o.HTTP2, insecure: o.Insecure, conns: o.maxConns(true)}
 		st := env.Shared(key, func() any {
-			return httpSharedTransport{httpNewTransport(base.scheme, o, key.conns)}
+			return httpSharedTransport{httpNewTransport(base.scheme, o, key.conns), newHTTPGate(key.conns)}
 		}).(httpSharedTransport)
-		c.hc.Transport = st.t
+		c.hc.Transport, c.gt = st.t, st.gate
 	}
 	c.hc.Timeout = c.timeout
 	c.hc.Jar = &httpLazyJar{}
@@ -167,6 +171,8 @@ func (c *HTTPClient) closeIdle() {
 
 // send implements httpBackend with net/http; the client's Timeout bounds
 // the request, so deadline is not needed.
+func (c *HTTPClient) gate() httpGate { return c.gt }
+
 func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, _ time.Time) error {
 	var rd io.Reader
 	if body != nil {

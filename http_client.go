@@ -156,9 +156,11 @@ func (c *httpClient) DoJSON(ctx context.Context, method, path string, v any, opt
 // request. The outcome is in Response.Err.
 //
 // A request that is never sent, because ctx is already done, ctx ends
-// while the request waits for a connection ([HTTPClient]), the request is
-// invalid, or it asks for [Stream] from a [FastHTTPClient], is not
-// recorded; Response.Err says why (and wraps ctx's error if so).
+// while the request waits for a connection ([HTTPClient]; [FastHTTPClient]
+// too when more than 1,000 users run, as requests then wait in line for
+// the shared pool before they take any buffer), the request is invalid,
+// or it asks for [Stream] from a [FastHTTPClient], is not recorded;
+// Response.Err says why (and wraps ctx's error if so).
 func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, opts ...RequestOption) *Response {
 	var rq httpReq
 	rq.apply(opts)
@@ -190,7 +192,12 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 	if c.tr != nil {
 		headers = c.traceStart(ctx, r, &rq, path, headers, start)
 	}
-	err := c.send(ctx, r, &rq, path, body, headers, deadline)
+	var err error
+	if httpHandoff() { // http_handoff.go
+		err = httpSendHandoff(ctx, c.be, r, &rq, path, body, headers, deadline)
+	} else {
+		err = c.send(ctx, r, &rq, path, body, headers, deadline)
+	}
 	if nerr, ok := err.(httpNotSentError); ok {
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, nerr.err)
 		return r
