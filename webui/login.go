@@ -18,6 +18,7 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <h1 class="brand">go<span>locust</span></h1>
 {{if .Error}}<p class="login-error" role="alert">{{.Error}}</p>{{end}}
 {{if .SSO}}<a class="btn primary" id="sso" href="login/oidc?next={{.Next}}">Sign in with SSO</a>{{end}}
+{{if and .SSO .Passwords}}<p>or log in with a password:</p>{{end}}
 {{if .Passwords}}<form method="post" action="login">
 <input type="hidden" name="next" value="{{.Next}}">
 <label>User name<input name="username" autocomplete="username" required autofocus></label>
@@ -143,13 +144,21 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	// With a file, its tail: it also has what the program recorded
-	// itself (the configuration, workers joining and leaving).
+	// With a file, its tail; else the latest entries of Options.Audit
+	// if it reads back (the run store's): they also have what the
+	// program recorded itself (the configuration, workers joining and
+	// leaving); else the server's own.
 	var es []audit.Entry
 	if s.opts.AuditFile != "" {
 		if f, err := os.Open(s.opts.AuditFile); err == nil {
 			es, _ = audit.Read(f, s.ringSize)
 			f.Close()
+		}
+	} else if rd, ok := s.opts.Audit.(audit.Reader); ok {
+		var err error
+		if es, err = rd.Latest(s.ringSize); err != nil {
+			s.log.Error("cannot read the audit log", "error", err)
+			es = nil
 		}
 	}
 	if es == nil {
