@@ -62,12 +62,12 @@ func testRun(t testing.TB, id string, start time.Time, points int) *Run {
 		Build: Build{Module: "example.com/lt", Version: "(devel)", Revision: "deadbeef", GoVersion: "go1.26"},
 		Nodes: []string{"w1", "w2"}, Workers: []Worker{{ID: "w1", State: "running", Users: 5}},
 		Rows: []Row{
-			{Type: "GET", Name: "/a", Requests: 200, Failures: 2, TotalTime: 2 * time.Second, Min: time.Millisecond,
+			{Type: "GET", Name: "/a", Requests: 200, Failures: 2, Aborted: 4, TotalTime: 2 * time.Second, Min: time.Millisecond,
 				Max: 100 * time.Millisecond, ContentBytes: 2000, Hist: testHist(t, 1000, 5000, 100000)},
 			{Type: "POST", Name: "/b", Requests: 100, Failures: 1, TotalTime: time.Second, Min: time.Millisecond,
 				Max: 50 * time.Millisecond, ContentBytes: 100, Hist: testHist(t, 1000, 50000)},
 		},
-		Total: Row{Name: "Aggregated", Requests: 300, Failures: 3, TotalTime: 3 * time.Second, Min: time.Millisecond,
+		Total: Row{Name: "Aggregated", Requests: 300, Failures: 3, Aborted: 4, TotalTime: 3 * time.Second, Min: time.Millisecond,
 			Max: 100 * time.Millisecond, ContentBytes: 2100, Hist: testHist(t, 1000, 5000, 100000, 1000, 50000)},
 		Errors:     []Failure{{Type: "GET", Name: "/a", Error: "HTTP 500", Occurrences: 2, FirstSeen: start, LastSeen: start.Add(time.Second)}},
 		Exceptions: []Exception{{Message: "boom", Traceback: "main.go:1", Count: 1, Nodes: []string{"w1"}}},
@@ -410,6 +410,25 @@ func TestSQLiteFileModeAndBadFiles(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "run store") {
 			t.Errorf("Open(%q) = %v, want an error naming the run store", bad, err)
 		}
+	}
+}
+
+// Labels survive the runs table's encoding whatever their characters.
+func TestLabelsEncoding(t *testing.T) {
+	for _, m := range []map[string]string{nil, {"a": ""}, {"commit": "abc123", "env": "staging"},
+		{"k y": "v&w=x", "100%": "a+b c", "ü": "%zz", "=": "&"}} {
+		got, err := decodeLabels(encodeLabels(m))
+		if err != nil || len(got) != len(m) {
+			t.Errorf("labels %q: decoded %q, %v", m, got, err)
+		}
+		for k, v := range m {
+			if got[k] != v {
+				t.Errorf("labels %q: %q decoded as %q", m, k, got[k])
+			}
+		}
+	}
+	if _, err := decodeLabels("a=%zz"); err == nil {
+		t.Error("a bad escape decoded without an error")
 	}
 }
 
