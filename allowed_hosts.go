@@ -12,7 +12,8 @@ import (
 // checked where the load is generated: a runner refuses to start a test
 // whose host (Config.Host, the web UI's, the master's, or a class's) is
 // outside it, and the HTTP clients refuse absolute request URLs outside
-// it. A worker checks the master's host before it applies a spawn, and
+// it and do not follow a redirect outside it (every hop is checked, so a
+// target cannot bounce the load elsewhere with a 3xx). A worker checks the master's host before it applies a spawn, and
 // the master checks the host before it dispatches one. Only the HTTP
 // users' requests are checked one by one: code that makes its own
 // connections is the program author's to keep within the list.
@@ -37,6 +38,17 @@ func allowTarget(ctx context.Context, rawURL string) error {
 	}
 	if err := l.AllowURL(rawURL); err != nil {
 		return fmt.Errorf("%w (--allowed-hosts)", err)
+	}
+	return nil
+}
+
+// allowRedirect checks the next hop of a redirect (an absolute URL) that
+// an HTTP client is about to follow against the allow-list of the test
+// that ctx belongs to. The error ends the request: it is recorded as a
+// failure naming the refused hop.
+func allowRedirect(ctx context.Context, to string) error {
+	if err := allowTarget(ctx, to); err != nil {
+		return fmt.Errorf("redirect to %s not followed: %w", redact.URL(to), err)
 	}
 	return nil
 }

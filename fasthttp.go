@@ -58,7 +58,8 @@ func (u *FastHTTPUser) OnStop(ctx context.Context) {
 type FastHTTPClient struct {
 	httpClient
 	fc          *fasthttp.Client
-	own         bool // fc is this user's own
+	own         bool     // fc is this user's own
+	gt          httpGate // the shared pool's gate; nil with own connections
 	noRedirects bool
 	jar         httpLazyJar
 }
@@ -75,6 +76,7 @@ type fastClientKey struct {
 type fastSharedClient struct {
 	c      *fasthttp.Client
 	prefix string
+	gate   httpGate
 }
 
 func (s fastSharedClient) Close() error {
@@ -99,9 +101,9 @@ func fastNewClient(env UserEnv, o *HTTPOptions) (*FastHTTPClient, error) {
 	} else {
 		key := fastClientKey{host: c.base.scheme + "://" + c.base.host, insecure: o.Insecure, conns: o.maxConns(true)}
 		sc := env.Shared(key, func() any {
-			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), c.base.prefix}
+			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), c.base.prefix, newHTTPGate(key.conns)}
 		}).(fastSharedClient)
-		c.fc = sc.c
+		c.fc, c.gt = sc.c, sc.gate
 		if sc.prefix == c.base.prefix {
 			// One copy for all users: it is read by every request.
 			c.base.prefix = sc.prefix
@@ -138,6 +140,8 @@ func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp
 }
 
 func (c *FastHTTPClient) canStream() bool { return false }
+
+func (c *FastHTTPClient) gate() httpGate { return c.gt }
 
 func (c *FastHTTPClient) closeIdle() {
 	if c.own {
@@ -193,7 +197,7 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	if err := c.fastDo(req, resp, deadline); err != nil {
+	if err := c.fastDo(ctx, req, resp, deadline); err != nil {
 		return err
 	}
 	r.Status = resp.StatusCode()
@@ -215,9 +219,10 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	return nil
 }
 
-// fastDo sends req, following redirects unless disabled, and keeps the
-// cookies of every response in the user's jar.
-func (c *FastHTTPClient) fastDo(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
+// fastDo sends req, following redirects unless disabled (only to hosts
+// the allow-list of ctx's test permits), and keeps the cookies of every
+// response in the user's jar.
+func (c *FastHTTPClient) fastDo(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
 	for hops := 0; ; hops++ {
 		if jar := c.jar.get(false); jar != nil {
 			req.Header.DelAllCookies()
@@ -250,6 +255,9 @@ func (c *FastHTTPClient) fastDo(req *fasthttp.Request, resp *fasthttp.Response, 
 			return fmt.Errorf("stopped after %d redirects", httpMaxRedirects)
 		}
 		req.URI().UpdateBytes(loc)
+		if err := allowRedirect(ctx, string(req.URI().FullURI())); err != nil { // allowed_hosts.go
+			return err
+		}
 		if st == http.StatusSeeOther || (st == http.StatusMovedPermanently || st == http.StatusFound) && string(req.Header.Method()) == http.MethodPost {
 			req.Header.SetMethod(http.MethodGet)
 			req.ResetBody()

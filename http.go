@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -70,6 +71,7 @@ type HTTPClient struct {
 	httpClient
 	hc  http.Client
 	own *http.Transport // per-user connections, else nil
+	gt  httpGate        // the shared transport's gate; nil with own connections
 }
 
 // httpTransportKey identifies a shared transport in UserEnv.Shared.
@@ -80,7 +82,10 @@ type httpTransportKey struct {
 }
 
 // httpSharedTransport is a shared transport, closed at the end of the test.
-type httpSharedTransport struct{ t *http.Transport }
+type httpSharedTransport struct {
+	t    *http.Transport
+	gate httpGate
+}
 
 func (s httpSharedTransport) Close() error {
 	s.t.CloseIdleConnections()
@@ -101,16 +106,27 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 	} else {
 		key := httpTransportKey{host: base.scheme + "://" + base.host, http2: o.HTTP2, insecure: o.Insecure, conns: o.maxConns(true)}
 		st := env.Shared(key, func() any {
-			return httpSharedTransport{httpNewTransport(base.scheme, o, key.conns)}
+			return httpSharedTransport{httpNewTransport(base.scheme, o, key.conns), newHTTPGate(key.conns)}
 		}).(httpSharedTransport)
-		c.hc.Transport = st.t
+		c.hc.Transport, c.gt = st.t, st.gate
 	}
 	c.hc.Timeout = c.timeout
 	c.hc.Jar = &httpLazyJar{}
+	c.hc.CheckRedirect = httpCheckRedirect
 	if o.NoRedirects {
 		c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	return c, nil
+}
+
+// httpCheckRedirect follows up to httpMaxRedirects redirects, as
+// net/http's default, and only to hosts the test's allow-list permits
+// (allowed_hosts.go): req carries the context of the first request.
+func httpCheckRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= httpMaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", httpMaxRedirects)
+	}
+	return allowRedirect(req.Context(), req.URL.String())
 }
 
 // httpIdleConnTimeout is how long a pooled connection may stay idle.
@@ -155,6 +171,8 @@ func (c *HTTPClient) closeIdle() {
 
 // send implements httpBackend with net/http; the client's Timeout bounds
 // the request, so deadline is not needed.
+func (c *HTTPClient) gate() httpGate { return c.gt }
+
 func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, _ time.Time) error {
 	var rd io.Reader
 	if body != nil {

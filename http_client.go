@@ -28,6 +28,7 @@ type httpClient struct {
 	headers atomic.Pointer[http.Header] // copy on write; nil when empty
 	pend    httpPending
 	be      httpBackend // the embedding client itself
+	tr      *httpTracer // Config.Tracing; nil when off (tracing.go)
 }
 
 // httpBackend sends requests for an httpClient.
@@ -57,7 +58,7 @@ func (c *httpClient) init(env UserEnv, o *HTTPOptions, userType string, be httpB
 	if o.MaxConnections < 0 {
 		return nil, fmt.Errorf("%s of class %q: HTTPOptions.MaxConnections is %d; allowed: 0 (the default) or more", userType, env.Class, o.MaxConnections)
 	}
-	c.base, c.timeout, c.be = base, o.timeout(), be
+	c.base, c.timeout, c.be, c.tr = base, o.timeout(), be, httpTracerOf(env)
 	h := http.Header{}
 	if base.auth != "" {
 		h.Set("Authorization", base.auth)
@@ -155,9 +156,11 @@ func (c *httpClient) DoJSON(ctx context.Context, method, path string, v any, opt
 // request. The outcome is in Response.Err.
 //
 // A request that is never sent, because ctx is already done, ctx ends
-// while the request waits for a connection ([HTTPClient]), the request is
-// invalid, or it asks for [Stream] from a [FastHTTPClient], is not
-// recorded; Response.Err says why (and wraps ctx's error if so).
+// while the request waits for a connection ([HTTPClient]; [FastHTTPClient]
+// too when more than 1,000 users run, as requests then wait in line for
+// the shared pool before they take any buffer), the request is invalid,
+// or it asks for [Stream] from a [FastHTTPClient], is not recorded;
+// Response.Err says why (and wraps ctx's error if so).
 func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, opts ...RequestOption) *Response {
 	var rq httpReq
 	rq.apply(opts)
@@ -185,7 +188,16 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 	if c.timeout > 0 {
 		deadline = start.Add(c.timeout)
 	}
-	err := c.be.send(ctx, r, &rq, path, body, c.headers.Load(), deadline)
+	headers := c.headers.Load()
+	if c.tr != nil {
+		headers = c.traceStart(ctx, r, &rq, path, headers, start)
+	}
+	var err error
+	if httpHandoff() { // http_handoff.go
+		err = httpSendHandoff(ctx, c.be, r, &rq, path, body, headers, deadline)
+	} else {
+		err = c.be.send(ctx, r, &rq, path, body, headers, deadline)
+	}
 	if nerr, ok := err.(httpNotSentError); ok {
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, nerr.err)
 		return r

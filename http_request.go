@@ -49,7 +49,9 @@ type HTTPOptions struct {
 	Insecure bool
 	// NoRedirects returns 3xx responses as they are instead of following
 	// them. By default up to 10 redirects are followed and recorded as
-	// one request under the first request's name.
+	// one request under the first request's name; with an allow-list
+	// (Config.AllowedHosts) a hop outside it is not followed and the
+	// request fails.
 	NoRedirects bool
 }
 

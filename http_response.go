@@ -56,6 +56,7 @@ type Response struct {
 	rawHeader []byte // FastHTTPClient: raw header block, parsed by Header
 	ctx       context.Context
 	pending   atomic.Bool // CatchResponse: not yet recorded
+	span      *httpSpan   // Config.Tracing: ended by record
 }
 
 // Header returns the response's header (nil when no response arrived).
@@ -127,6 +128,9 @@ func (r *Response) Fail(err error) {
 
 // record adds the response to the statistics of its context.
 func (r *Response) record() {
+	if r.span != nil {
+		r.span.end(r)
+	}
 	Record(r.ctx, Sample{Type: r.Method, Name: r.Name, Duration: r.Duration, Size: r.Size, Err: r.Err})
 }
 

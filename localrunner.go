@@ -479,9 +479,11 @@ func (r *LocalRunner) spawnLocked(t *testRun, c int, first time.Time) {
 	r.users = append(r.users, u)
 	r.counts[c]++
 	t.users.Add(1)
+	liveUsers.Add(1) // http_handoff.go
 	go func() {
 		defer t.users.Done()
 		defer r.userExited(u)
+		defer liveUsers.Add(-1)
 		rc.cc.newUser().run(u)
 	}()
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -122,9 +123,24 @@ func TestMetricsDistributed(t *testing.T) {
 			t.Errorf("master locust_request_duration_seconds_count%s = %v, final stats %d", series, v, e.Requests)
 		}
 	}
-	byState := map[string]int{}
-	for _, w := range m.Workers() {
-		byState[w.State]++
+	// A worker may go from stopped to ready after the end (as Locust's
+	// do): compare a scrape with the master's listing taken on both sides
+	// of it, unchanged across it.
+	workerStates := func() map[string]int {
+		byState := map[string]int{}
+		for _, w := range m.Workers() {
+			byState[w.State]++
+		}
+		return byState
+	}
+	var byState map[string]int
+	for range 50 {
+		byState = workerStates()
+		got = metricsScrape(t, masterURL)
+		if maps.Equal(byState, workerStates()) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	for state, n := range byState {
 		if v := metricsSum(got, "locust_workers", `state="`+state+`"`); v != float64(n) {

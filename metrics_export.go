@@ -134,12 +134,17 @@ func metricsBucketEnd(v int64) int64 {
 	return v&^(unit-1) + unit
 }
 
-// metricsInfo returns the labels of locust_run_info for a process.
+// metricsInfo returns the labels of locust_run_info for a process (r
+// may be nil before the runner exists); the run id is the same at each
+// call.
 func metricsInfo(p *Program, r Runner, o *options, mode string) map[string]string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
+	if o.metrics.runID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		o.metrics.runID = hex.EncodeToString(b[:])
+	}
 	info := map[string]string{
-		"run_id":  hex.EncodeToString(b[:]),
+		"run_id":  o.metrics.runID,
 		"mode":    mode,
 		"program": filepath.Base(os.Args[0]),
 		"version": strings.TrimPrefix(versionString(), "golocust "),

@@ -35,6 +35,23 @@ func otelProtocol(flag string, getenv func(string) string) string {
 	return "grpc"
 }
 
+// otelResource returns the resource naming the run: service.name (the
+// program), service.version, service.instance.id (the run id) and each
+// label of info as locust.<label>, added to the SDK's defaults (the
+// telemetry SDK and OTEL_RESOURCE_ATTRIBUTES).
+func otelResource(info map[string]string) *resource.Resource {
+	attrs := []attribute.KeyValue{attribute.String("service.name", info["program"]), attribute.String("service.version", info["version"]),
+		attribute.String("service.instance.id", info["run_id"])}
+	for k, v := range info {
+		attrs = append(attrs, attribute.String("locust."+k, v))
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(attrs...))
+	if err != nil {
+		res = resource.NewSchemaless(attrs...)
+	}
+	return res
+}
+
 // startOTel starts pushing the exporter's metrics to endpoint (a URL;
 // empty: the OTEL_EXPORTER_OTLP_* variables say where) every interval
 // (0: the SDK's default, 60 s, or OTEL_METRIC_EXPORT_INTERVAL). stop
@@ -66,15 +83,7 @@ func startOTel(exp *metricsExporter, endpoint, protocol string, interval time.Du
 	if err != nil {
 		return nil, fmt.Errorf("OTLP exporter: %w", err)
 	}
-	attrs := []attribute.KeyValue{attribute.String("service.name", info["program"]), attribute.String("service.version", info["version"]),
-		attribute.String("service.instance.id", info["run_id"])}
-	for k, v := range info {
-		attrs = append(attrs, attribute.String("locust."+k, v))
-	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(attrs...))
-	if err != nil {
-		res = resource.NewSchemaless(attrs...)
-	}
+	res := otelResource(info)
 	var ropts []sdkmetric.PeriodicReaderOption
 	if interval > 0 {
 		ropts = append(ropts, sdkmetric.WithInterval(interval))

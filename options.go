@@ -43,7 +43,8 @@ type options struct {
 	autostart   bool
 	autoquit    int
 	classPicker bool
-	sec         webSecOptions // accounts, audit log (websec.go)
+	sec         webSecOptions  // accounts, audit log (websec.go)
+	oidc        webOIDCOptions // single sign-on (options_oidc.go)
 
 	// Distributed.
 	master               bool
@@ -156,6 +157,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.Bool(&o.classPicker, "", "class-picker", false, "Choose the user classes in the web UI's start form.")
 	s.SetEnv("class-picker", "LOCUST_USERCLASS_PICKER")
 	registerWebSecOptions(s, &o.sec)
+	registerOIDCOptions(s, &o.oidc)
 
 	s.Group("Master options")
 	s.Bool(&o.master, "", "master", false, "Run as the master of a distributed test: workers run the users.")
@@ -314,7 +316,10 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	if err := o.open.apply(&cfg, o.optDisplay); err != nil {
 		return Config{}, err
 	}
-	if err := o.parity.check(o.optDisplay, o.noRebalance, o.webAuth != "" || o.sec.usersFile != ""); err != nil {
+	if err := o.oidcCheck(); err != nil {
+		return Config{}, err
+	}
+	if err := o.parity.check(o.optDisplay, o.noRebalance, o.webAuth != "" || o.sec.usersFile != "" || o.oidc.issuer != ""); err != nil {
 		return Config{}, err
 	}
 	if err := o.parity.apply(&cfg, o.optDisplay); err != nil {

@@ -24,6 +24,11 @@ type metricsOptions struct {
 	otelEndpoint string
 	otelProtocol string
 	otelInterval time.Duration
+	otelTraces   bool
+	tracesRatio  float64
+
+	// runID names the run in the metrics and the traces; made once.
+	runID string
 
 	// handler is the /metrics handler the web UI mounts; set by
 	// startMetrics, nil before.
@@ -43,6 +48,8 @@ func registerMetricsOptions(s *cli.Set, o *metricsOptions) {
 	s.String(&o.otelEndpoint, "", "otel-endpoint", "URL", "", "Push the metrics over OTLP to this URL, e.g. http://127.0.0.1:4317 (gRPC) or https://otel.example:4318 (HTTP). The standard OTEL_EXPORTER_OTLP_* variables set headers, TLS and timeouts.")
 	s.String(&o.otelProtocol, "", "otel-protocol", "PROTOCOL", "", "OTLP protocol: grpc or http/protobuf. Default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.")
 	s.Var(cli.TimespanVar(&o.otelInterval), "", "otel-interval", "TIME", "How often to push over OTLP, e.g. 10s. Default: OTEL_METRIC_EXPORT_INTERVAL, else 60s; the final values are pushed at exit.")
+	s.Bool(&o.otelTraces, "", "otel-traces", false, "Make an OpenTelemetry span per HTTP request, send its W3C traceparent to the target, and export the spans over OTLP (--otel-endpoint, else OTEL_EXPORTER_OTLP_*). Workers make the spans: give it to the workers (worker processes of --processes get it from the master's command line).")
+	s.Float64(&o.tracesRatio, "", "otel-traces-ratio", "RATIO", 0, "Fraction of requests whose spans are recorded and exported with --otel-traces, from 0 to 1, e.g. 0.01 (0: OTEL_TRACES_SAMPLER, else every request).")
 }
 
 // check validates the options and reads the token file.
@@ -61,6 +68,9 @@ func (o *metricsOptions) check(display func(string) string) error {
 	}
 	if o.otelInterval < 0 {
 		return cli.Usagef("%s must be positive", display("otel-interval"))
+	}
+	if o.tracesRatio < 0 || o.tracesRatio > 1 || o.tracesRatio != o.tracesRatio {
+		return cli.Usagef("%s must be from 0 to 1 (a fraction of the requests; 0: OTEL_TRACES_SAMPLER, else every request), got %v", display("otel-traces-ratio"), o.tracesRatio)
 	}
 	if o.maxNames < 1 {
 		return cli.Usagef("%s must be 1 or more, got %d", display("metrics-max-names"), o.maxNames)

@@ -41,8 +41,8 @@ func registerParityOptions(s *cli.Set, o *parityOptions) {
 	s.String(&o.locustfile, "f", "locustfile", "FILE", "", "Accepted for Locust's command lines and ignored with a warning: the test is this program.")
 	s.Var((*openRepeat)(&o.configUsers), "", "config-users", "JSON", `Change user classes: a JSON object, a JSON list of objects or a .json file, e.g. '{"user_class_name": "Admin", "fixed_count": 2}' (keys: user_class_name, weight, fixed_count, host). Repeatable.`)
 	s.Group("Web UI options")
-	s.String(&o.webBasePath, "", "web-base-path", "PATH", "", "Accepted for Locust's command lines; only / is supported yet (serve the web UI at the root of its own host name or port).")
-	s.Bool(&o.webLogin, "", "web-login", false, "Require logging in to the web UI: accepted for Locust's command lines; the login page is on whenever --web-auth or --web-users gives accounts, which --web-login requires.")
+	s.String(&o.webBasePath, "", "web-base-path", "PATH", "", "Serve the web UI and its API under this path, e.g. /locust, behind a reverse proxy or an ingress that forwards it without rewriting (default: /).")
+	s.Bool(&o.webLogin, "", "web-login", false, "Require logging in to the web UI: accepted for Locust's command lines; the login page is on whenever --web-auth, --web-users or --web-oidc-issuer gives accounts, which --web-login requires.")
 	s.Group("Master options")
 	s.Bool(&o.enableRebalancing, "", "enable-rebalancing", false, "Accepted for Locust's command lines: rebalancing is the default (see --no-rebalance).")
 	s.SetEnv("enable-rebalancing", "")
@@ -66,10 +66,10 @@ func registerParityOptions(s *cli.Set, o *parityOptions) {
 // for its login callback.
 func (o *parityOptions) check(display func(string) string, noRebalance, accounts bool) error {
 	if o.webLogin && !accounts {
-		return cli.Usagef("%s needs accounts to log in with: --web-auth USER:PASS (or --web-auth-file) or --web-users FILE; with them the login page is always on", display("web-login"))
+		return cli.Usagef("%s needs accounts to log in with: --web-auth USER:PASS (or --web-auth-file), --web-users FILE or single sign-on (--web-oidc-issuer); with them the login page is always on", display("web-login"))
 	}
-	if p := o.webBasePath; p != "" && p != "/" {
-		return cli.Usagef("%s %q: serving the web UI under a path is not supported yet; give it its own host name or port behind the proxy (see docs/migrating.md)", display("web-base-path"), p)
+	if _, err := webui.CleanBasePath(o.webBasePath); err != nil {
+		return cli.Usagef("%s: %v", display("web-base-path"), err)
 	}
 	if o.enableRebalancing && noRebalance {
 		return cli.Usagef("--enable-rebalancing and --no-rebalance contradict each other")

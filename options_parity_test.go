@@ -30,7 +30,11 @@ func TestParityOptionsAccepted(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--web-base-path", "/locust"}, "not supported yet"},
+		{[]string{"--web-base-path", "locust"}, "must start with /"},
+		{[]string{"--web-base-path", "/a/../b"}, "has a . or .. segment"},
+		{[]string{"--web-base-path", "/a?x=1"}, "has a query"},
+		{[]string{"--web-base-path", "/a//b"}, "empty segment"},
+		{[]string{"--web-base-path", "/a%2fb"}, "has the character '%'"},
 		{[]string{"--enable-rebalancing", "--no-rebalance"}, "contradict"},
 		{[]string{"--web-login"}, "needs accounts"},
 		{[]string{"--config-users", `{"user_class_name": "Nope", "weight": 2}`}, `unknown user class "Nope"`},

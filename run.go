@@ -171,6 +171,12 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 	}
 
 	console := newConsoleOut(stdout, stderr, o)
+	stopTraces, err := p.startTraces(&cfg, o, log) // traces_otel.go
+	if err != nil {
+		log.Error("cannot export traces", "error", err)
+		return ExitUsage
+	}
+	defer stopTraces()
 	if code, ok := p.runDistributed(ctx, o, cfg, log, console); ok {
 		return code
 	}

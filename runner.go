@@ -122,4 +122,8 @@ type Config struct {
 	// worker refuses a master's host outside them and a master will not
 	// dispatch one. See docs/security.md.
 	AllowedHosts []string
+	// Tracing, when set, makes the HTTP users create an OpenTelemetry
+	// span per request and propagate its context to the target (see
+	// [Tracing]); nil, the default, creates no spans and adds no headers.
+	Tracing *Tracing
 }

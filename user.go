@@ -87,7 +87,8 @@ type UserEnv struct {
 	// clients use to size shared connection pools.
 	Users int
 
-	shared *sharedStore
+	shared  *sharedStore
+	tracing *Tracing // Config.Tracing
 }
 
 // Shared returns the value stored under key for the whole test, calling

@@ -163,7 +163,7 @@ func (u *userRT) env() UserEnv {
 	if host == "" {
 		host = u.class.cc.host
 	}
-	return UserEnv{Class: u.class.cc.name, ID: u.id, Host: host, Rand: u.rand, Users: u.r.targetUsers(), shared: &u.t.shared}
+	return UserEnv{Class: u.class.cc.name, ID: u.id, Host: host, Rand: u.rand, Users: u.r.targetUsers(), shared: &u.t.shared, tracing: u.r.cfg.Tracing}
 }
 
 // onStopContext is the context of OnStop hooks: not cancelled by the stop

@@ -128,6 +128,9 @@ func openAuditLog(o *options, log *slog.Logger) (func(), error) {
 	if !o.headless && !o.worker {
 		params["web_host"], params["web_port"] = o.webHost, o.webPort
 		params["web_users"], params["web_auth"] = o.sec.usersFile, o.webAuth != ""
+		if o.oidc.issuer != "" {
+			params["web_oidc_issuer"], params["web_oidc_roles"] = o.oidc.issuer, o.oidc.roles
+		}
 	}
 	if err := f.Record(audit.Entry{Time: time.Now(), Actor: "system", Action: "config", Params: params, Outcome: audit.OK}); err != nil {
 		log.Error("cannot write the audit log", "error", err)
@@ -139,7 +142,7 @@ func openAuditLog(o *options, log *slog.Logger) (func(), error) {
 }
 
 // secretFlags are options whose values never reach the audit log.
-var secretFlags = []string{"web-auth", "cluster-token"}
+var secretFlags = []string{"web-auth", "cluster-token", "web-oidc-client-secret"}
 
 // redactArgs returns the command line with the values of secret options
 // and URL passwords replaced.
@@ -168,10 +171,11 @@ func redactArgs(args []string) []string {
 // checking that --web-no-auth beyond loopback is confirmed.
 func webuiSecurity(o *options, opts *webui.Options) error {
 	opts.UsersFile = o.sec.usersFile
+	opts.OIDC = o.oidc.parsed
 	if o.sec.sink != nil {
 		opts.Audit, opts.AuditFile = o.sec.sink, o.sec.auditLog
 	}
-	if opts.AllowNoAuth && !o.sec.noAuthConfirm && opts.Username == "" && opts.UsersFile == "" && !webuiLoopback(opts.Addr) {
+	if opts.AllowNoAuth && !o.sec.noAuthConfirm && opts.Username == "" && opts.UsersFile == "" && opts.OIDC == nil && !webuiLoopback(opts.Addr) {
 		return fmt.Errorf("--web-no-auth on %q also needs --web-no-auth-confirm: anyone who reaches it may start, stop and aim load tests; "+
 			"prefer --web-users FILE or --web-auth USER:PASS", opts.Addr)
 	}

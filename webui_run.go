@@ -57,7 +57,7 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 	bridge := newWebUIBridge(r, webuiInfo(p, r, o), log)
 	wopts := &webui.Options{Addr: addr, Username: user, Password: pass,
 		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log,
-		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer, Logs: o.parity.logs}
+		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer, Logs: o.parity.logs, BasePath: o.parity.webBasePath}
 	if err := webuiSecurity(o, wopts); err != nil {
 		log.Error(err.Error())
 		return ExitUsage

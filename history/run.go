@@ -85,7 +85,20 @@ func (s Summary) Duration() time.Duration {
 // safe for concurrent mutation.
 type Run struct {
 	Summary
+	Detail
 
+	// Rows are the per-request statistics, sorted by name then type;
+	// Total is the Aggregated row.
+	Rows  []Row `json:"rows"`
+	Total Row   `json:"total"`
+	// Points is the time series behind the charts, oldest first.
+	Points []Point `json:"points,omitempty"`
+}
+
+// Detail is what a run keeps besides its [Summary], its rows and its time
+// series: how it was configured and what it found. It is embedded in
+// [Run], whose JSON form has its fields at the top level.
+type Detail struct {
 	// StatsStart and StatsTime bound the period of the statistics (the
 	// snapshot's Start and Time): rates are over this period.
 	StatsStart time.Time `json:"stats_start"`
@@ -107,10 +120,6 @@ type Run struct {
 	Nodes []string `json:"nodes,omitempty"`
 	// Workers are the workers at the end of a distributed run.
 	Workers []Worker `json:"workers,omitempty"`
-	// Rows are the per-request statistics, sorted by name then type;
-	// Total is the Aggregated row.
-	Rows  []Row `json:"rows"`
-	Total Row   `json:"total"`
 	// Errors are the failed requests grouped by row and error (Locust's
 	// Failures tab); Exceptions the errors and panics of user code.
 	Errors     []Failure   `json:"errors,omitempty"`
@@ -126,8 +135,6 @@ type Run struct {
 	Schedule json.RawMessage `json:"schedule,omitempty"`
 	// Baseline is the id of the run the thresholds were compared with.
 	Baseline string `json:"baseline,omitempty"`
-	// Points is the time series behind the charts, oldest first.
-	Points []Point `json:"points,omitempty"`
 }
 
 // Class is a user class of a run.
@@ -160,7 +167,11 @@ type Worker struct {
 	Users int    `json:"users"`
 }
 
-// Row is the final statistics of one request row.
+// Row is the final statistics of one request row. Type and Name identify
+// it as in the live statistics (method or protocol, and the request's
+// name); Requests counts every request and Failures those that failed;
+// TotalTime sums the response times, which Min and Max bound; ContentBytes
+// sums the responses' content lengths.
 type Row struct {
 	Type     string `json:"type"`
 	Name     string `json:"name"`

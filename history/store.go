@@ -134,41 +134,6 @@ func (s *Store) bind(q string) string {
 	return b.String()
 }
 
-// runDetail is what the runs table keeps as JSON.
-type runDetail struct {
-	StatsStart  time.Time         `json:"stats_start"`
-	StatsTime   time.Time         `json:"stats_time"`
-	SpawnRate   float64           `json:"spawn_rate"`
-	RunTime     time.Duration     `json:"run_time_ns"`
-	Classes     []Class           `json:"classes,omitempty"`
-	Shape       string            `json:"shape,omitempty"`
-	Options     map[string]string `json:"options,omitempty"`
-	Build       Build             `json:"build"`
-	Nodes       []string          `json:"nodes,omitempty"`
-	Workers     []Worker          `json:"workers,omitempty"`
-	Failures    []Failure         `json:"errors,omitempty"`
-	Exceptions  []Exception       `json:"exceptions,omitempty"`
-	Thresholds  []ThresholdResult `json:"thresholds,omitempty"`
-	Aborted     bool              `json:"aborted,omitempty"`
-	AbortReason string            `json:"abort_reason,omitempty"`
-	Schedule    json.RawMessage   `json:"schedule,omitempty"`
-	Baseline    string            `json:"baseline,omitempty"`
-}
-
-func (r *Run) detail() runDetail {
-	return runDetail{StatsStart: r.StatsStart, StatsTime: r.StatsTime, SpawnRate: r.SpawnRate, RunTime: r.RunTime,
-		Classes: r.Classes, Shape: r.Shape, Options: r.Options, Build: r.Build, Nodes: r.Nodes, Workers: r.Workers,
-		Failures: r.Errors, Exceptions: r.Exceptions, Thresholds: r.Thresholds, Aborted: r.Aborted,
-		AbortReason: r.AbortReason, Schedule: r.Schedule, Baseline: r.Baseline}
-}
-
-func (r *Run) setDetail(d runDetail) {
-	r.StatsStart, r.StatsTime, r.SpawnRate, r.RunTime = d.StatsStart, d.StatsTime, d.SpawnRate, d.RunTime
-	r.Classes, r.Shape, r.Options, r.Build, r.Nodes, r.Workers = d.Classes, d.Shape, d.Options, d.Build, d.Nodes, d.Workers
-	r.Errors, r.Exceptions, r.Thresholds, r.Aborted = d.Failures, d.Exceptions, d.Thresholds, d.Aborted
-	r.AbortReason, r.Schedule, r.Baseline = d.AbortReason, d.Schedule, d.Baseline
-}
-
 func timeOf(ns int64) time.Time {
 	if ns == 0 {
 		return time.Time{}
@@ -195,7 +160,7 @@ func (s *Store) saveAt(ctx context.Context, r *Run, updated time.Time) (err erro
 	}
 	r.Updated = updated.UTC()
 	labels := encodeLabels(r.Labels)
-	detail, err := json.Marshal(r.detail())
+	detail, err := json.Marshal(r.Detail)
 	if err != nil {
 		return fmt.Errorf("failed to encode run %s: %w", r.ID, err)
 	}
@@ -388,11 +353,9 @@ func (s *Store) Get(ctx context.Context, id string) (*Run, error) {
 		return nil, fmt.Errorf("failed to read run %q: %w", id, err)
 	}
 	r := &Run{Summary: sum}
-	var d runDetail
-	if err := json.Unmarshal([]byte(detail), &d); err != nil {
+	if err := json.Unmarshal([]byte(detail), &r.Detail); err != nil {
 		return nil, fmt.Errorf("failed to read run %q: bad detail: %w", id, err)
 	}
-	r.setDetail(d)
 	if err := s.readRows(ctx, r); err != nil {
 		return nil, fmt.Errorf("failed to read the rows of run %q: %w", id, err)
 	}

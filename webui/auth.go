@@ -34,6 +34,9 @@ type authenticator struct {
 	delay    time.Duration
 	secure   bool
 	hashing  chan struct{}
+	// cookiePath is the session cookie's Path: the base path, with its
+	// slash.
+	cookiePath string
 
 	cacheKey [32]byte
 	cacheMu  sync.Mutex
@@ -54,7 +57,7 @@ type basicHit struct {
 
 func newAuthenticator(accts map[string]*account, o *Options, secure bool) *authenticator {
 	a := &authenticator{accounts: accts, sessions: newSessionStore(o.SessionIdle, o.SessionTTL), throttle: newLoginThrottle(),
-		delay: o.AuthFailureDelay, secure: secure, hashing: make(chan struct{}, maxHashing), cache: map[string]basicHit{}}
+		delay: o.AuthFailureDelay, secure: secure, cookiePath: "/", hashing: make(chan struct{}, maxHashing), cache: map[string]basicHit{}}
 	if _, err := rand.Read(a.cacheKey[:]); err != nil {
 		panic("webui: no randomness: " + err.Error())
 	}
@@ -219,17 +222,18 @@ func (a *authenticator) reload() (changed bool, revoked int, warning string, err
 
 // newSessionCookie returns the cookie of a new session.
 func (a *authenticator) newSessionCookie(id string) *http.Cookie {
-	return &http.Cookie{Name: sessionCookie, Value: id, Path: "/", MaxAge: int(a.sessions.ttl / time.Second),
+	return &http.Cookie{Name: sessionCookie, Value: id, Path: a.cookiePath, MaxAge: int(a.sessions.ttl / time.Second),
 		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteStrictMode}
 }
 
 // endSessionCookie returns a cookie that removes the session cookie.
 func (a *authenticator) endSessionCookie() *http.Cookie {
-	return &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+	return &http.Cookie{Name: sessionCookie, Value: "", Path: a.cookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteStrictMode}
 }
 
 // safeNext returns next if it is a local path of this site, else "/".
+// Paths are those of the route table: the caller adds the base path.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
 		strings.ContainsAny(next, "\r\n\t") || strings.HasPrefix(next, "/login") {

@@ -206,8 +206,13 @@ type historyRunDetail struct {
 	AbortReason string                    `json:"abort_reason,omitempty"`
 }
 
-// getRun reads the run of the path's id and its view.
+// getRun reads the run of the path's id and its view, for a request that
+// takes no query; it answers the error itself and returns nil.
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) (*history.Run, *View) {
+	if err := noQuery(r); err != nil {
+		writeError(w, err)
+		return nil, nil
+	}
 	h := s.historyOf(w)
 	if h == nil {
 		return nil, nil
@@ -227,10 +232,6 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) (*history.Run, *
 
 // handleHistoryRun serves GET /history/runs/{id}.
 func (s *Server) handleHistoryRun(w http.ResponseWriter, r *http.Request) {
-	if err := noQuery(r); err != nil {
-		writeError(w, err)
-		return
-	}
 	run, v := s.getRun(w, r)
 	if run == nil {
 		return
@@ -248,10 +249,6 @@ func (s *Server) handleHistoryRun(w http.ResponseWriter, r *http.Request) {
 // handleHistoryReport serves GET /history/runs/{id}/report: the HTML
 // report of a stored run.
 func (s *Server) handleHistoryReport(w http.ResponseWriter, r *http.Request) {
-	if err := noQuery(r); err != nil {
-		writeError(w, err)
-		return
-	}
 	run, v := s.getRun(w, r)
 	if run == nil {
 		return

@@ -13,28 +13,38 @@ import (
 
 var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · golocust</title><link rel="icon" href="/assets/favicon.svg"><link rel="stylesheet" href="/assets/app.css"></head>
+<title>Log in · golocust</title><link rel="icon" href="assets/favicon.svg"><link rel="stylesheet" href="assets/app.css"></head>
 <body class="login-body"><main class="login-card">
 <h1 class="brand">go<span>locust</span></h1>
 {{if .Error}}<p class="login-error" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="/login">
+{{if .SSO}}<a class="btn primary" id="sso" href="login/oidc?next={{.Next}}">Sign in with SSO</a>{{end}}
+{{if .Passwords}}<form method="post" action="login">
 <input type="hidden" name="next" value="{{.Next}}">
 <label>User name<input name="username" autocomplete="username" required autofocus></label>
 <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
 <label>One-time code <small>(if your account has one)</small><input name="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6"></label>
-<button type="submit" class="btn primary">Log in</button>
-</form></main></body></html>
+<button type="submit" class="btn{{if not .SSO}} primary{{end}}">Log in</button>
+</form>{{end}}</main></body></html>
 `))
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if s.auth == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/"), http.StatusSeeOther)
 		return
 	}
 	q := r.URL.Query()
-	data := struct{ Error, Next string }{Next: safeNext(q.Get("next"))}
+	data := struct {
+		Error, Next    string
+		SSO, Passwords bool
+	}{Next: safeNext(q.Get("next")), SSO: s.sso != nil, Passwords: s.sso == nil || s.hasPasswords()}
 	if q.Has("failed") {
 		data.Error = "Wrong user name, password or one-time code."
+	}
+	switch q.Get("sso") {
+	case "failed":
+		data.Error = "Single sign-on failed: please try again."
+	case "norole":
+		data.Error = "Your single sign-on account has no role in this web UI: ask its administrator for one."
 	}
 	if n, err := strconv.Atoi(q.Get("locked")); err == nil && n > 0 {
 		data.Error = "Too many failed logins from your address: try again in " + retryText(time.Duration(min(n, 86400))*time.Second) + "."
@@ -48,7 +58,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // new id (a session the browser had before ends: no fixation).
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if s.auth == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/"), http.StatusSeeOther)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -60,10 +70,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	acct, res, retry := s.checkPassword(r, r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("code"), "form")
 	switch res {
 	case loginLocked:
-		http.Redirect(w, r, "/login?locked="+strconv.Itoa(int((retry+time.Second-1)/time.Second))+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/login?locked="+strconv.Itoa(int((retry+time.Second-1)/time.Second))+"&next="+url.QueryEscape(next)), http.StatusSeeOther)
 		return
 	case loginWrong:
-		http.Redirect(w, r, "/login?failed=1&next="+url.QueryEscape(next), http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/login?failed=1&next="+url.QueryEscape(next)), http.StatusSeeOther)
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
@@ -71,7 +81,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	id, _ := s.auth.sessions.create(acct)
 	http.SetCookie(w, s.auth.newSessionCookie(id))
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, s.path(next), http.StatusSeeOther)
 }
 
 // handleLogout ends the session on the server, not only in the browser:
@@ -91,7 +101,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		}{true})
 		return
 	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, s.path("/login"), http.StatusSeeOther)
 }
 
 // sessionInfo is the answer of GET /session.

@@ -143,7 +143,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cookieOK b
 	if sess == nil {
 		return nil, true
 	}
-	return &principal{name: sess.user, role: sess.role, sid: c.Value, sess: sess, acct: s.auth.account(sess.user)}, true
+	p = &principal{name: sess.user, role: sess.role, sid: c.Value, sess: sess}
+	if !sess.sso {
+		p.acct = s.auth.account(sess.user)
+	}
+	return p, true
 }
 
 // checkPassword checks a login under the throttle, and logs and audits

@@ -52,7 +52,7 @@ type Route struct {
 // builtinRoutes is the route table of the web UI.
 func (s *Server) builtinRoutes() []Route {
 	h := func(f http.HandlerFunc) http.Handler { return f }
-	return []Route{
+	rts := []Route{
 		{"GET", "/{$}", RoleViewer, false, h(s.handleIndex)},
 		{"GET", "/assets/", RolePublic, false, assetHandler()},
 		{"GET", "/favicon.ico", RolePublic, false, h(func(w http.ResponseWriter, r *http.Request) {
@@ -88,6 +88,16 @@ func (s *Server) builtinRoutes() []Route {
 		{"GET", "/healthz", RolePublic, false, h(s.handleHealthz)},
 		{"GET", "/readyz", RolePublic, false, h(s.handleReadyz)},
 	}
+	if s.sso != nil {
+		// Single sign-on. Neither changes state in the sense of the
+		// cross-origin check: the callback arrives from the provider's
+		// site by design; its intent check is the state bound to the
+		// browser that began the sign-in (oidc.go).
+		rts = append(rts,
+			Route{"GET", "/login/oidc", RolePublic, false, h(s.handleOIDCStart)},
+			Route{"GET", oidcCallbackPath, RolePublic, false, h(s.handleOIDCCallback)})
+	}
+	return rts
 }
 
 var routeMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -149,7 +159,8 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.table...) }
 // Host check of loopback servers (DNS rebinding); authentication of
 // requests that match no route (so that 404s tell nothing to strangers).
 func (s *Server) guard(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r := req
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", pageCSP)
 		hd.Set("X-Content-Type-Options", "nosniff")
@@ -170,6 +181,10 @@ func (s *Server) guard(mux *http.ServeMux) http.Handler {
 			// (DNS rebinding) must not drive a loopback UI.
 			writeJSON(w, http.StatusMisdirectedRequest, errorBody{Field: "Host",
 				Message: "this web UI listens on a loopback address and answers only to localhost, 127.0.0.1 or [::1]"})
+			return
+		}
+		if r = s.stripBase(r); r == nil {
+			s.serveOutsideBase(w, req)
 			return
 		}
 		if _, pattern := mux.Handler(r); pattern == "" && s.auth != nil {
@@ -217,13 +232,13 @@ func fromBrowser(r *http.Request) bool {
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && (r.Header.Get("Sec-Fetch-Mode") == "navigate" ||
 		fromBrowser(r) && strings.Contains(r.Header.Get("Accept"), "text/html")) {
-		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/login?next="+urlQueryEscape(r.URL.RequestURI())), http.StatusSeeOther)
 		return
 	}
 	if !fromBrowser(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="golocust", charset="UTF-8"`)
 	}
-	writeJSON(w, http.StatusUnauthorized, errorBody{Message: "authentication required: log in at /login or send HTTP Basic credentials"})
+	writeJSON(w, http.StatusUnauthorized, errorBody{Message: "authentication required: log in at " + s.path("/login") + " or send HTTP Basic credentials"})
 }
 
 // postOnly answers a GET of an endpoint that changes state: Locust

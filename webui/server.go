@@ -73,9 +73,20 @@ type Options struct {
 	// Logs holds the program's latest log lines for the Logs tab
 	// (GET /logs, viewer role); nil shows no lines.
 	Logs *LogRing
+	// OIDC, when set, adds single sign-on with an OpenID Connect
+	// provider (see [OIDC]); it counts as accounts for the address
+	// check, and may stand alone or beside Username or UsersFile.
+	OIDC *OIDC
 	// MetricsToken, when set, is a read-only bearer token for scrapers:
 	// "Authorization: Bearer TOKEN" opens GET /metrics and nothing else.
 	MetricsToken string
+	// BasePath serves the whole UI and API under a prefix such as
+	// "/locust" (--web-base-path), for a reverse proxy or an ingress that
+	// forwards /locust/ to the UI without rewriting paths: every page,
+	// asset, endpoint, the live feed, /healthz and /readyz, redirects and
+	// the session cookie's Path are under it, and requests outside it are
+	// answered 404. "" or "/" serves at the root. See [CleanBasePath].
+	BasePath string
 }
 
 // Server serves the web UI and the JSON API of one [Controller]. Create it
@@ -86,8 +97,10 @@ type Server struct {
 	log      *slog.Logger
 	handler  http.Handler
 	loopback bool
+	base     string // the canonical base path, "" at the root
 	tls      *tls.Config
 	auth     *authenticator
+	sso      *ssoClient // single sign-on, nil without
 	csrf     *http.CrossOriginProtection
 	table    []Route
 	ring     *audit.Ring
@@ -131,6 +144,9 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 		return nil, fmt.Errorf("webui: address %q: want host:port, e.g. 127.0.0.1:8089", o.Addr)
 	}
 	s.loopback = isLoopbackHost(host)
+	if s.base, err = CleanBasePath(o.BasePath); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
 	if (o.Username == "") != (o.Password == "") {
 		return nil, errors.New("webui: credentials need both a user name and a password (user:password)")
 	}
@@ -140,7 +156,7 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 	if o.Username != "" && o.UsersFile != "" {
 		return nil, errors.New("webui: give either a users file (--web-users) or one account (--web-auth), not both")
 	}
-	if !s.loopback && o.Username == "" && o.UsersFile == "" && !o.AllowNoAuth {
+	if !s.loopback && o.Username == "" && o.UsersFile == "" && o.OIDC == nil && !o.AllowNoAuth {
 		return nil, fmt.Errorf("webui: refusing to serve on %q without credentials: anyone who can reach it could start load tests; "+
 			"set --web-users FILE or --web-auth user:password (or LOCUST_WEB_AUTH), bind a loopback address, or opt out with --web-no-auth", o.Addr)
 	}
@@ -189,6 +205,18 @@ func New(ctrl Controller, opts *Options) (*Server, error) {
 		s.auth.usersFile, s.auth.usersData = o.UsersFile, data
 	case o.Username != "":
 		s.auth = newAuthenticator(map[string]*account{o.Username: plainAccount(o.Username, o.Password)}, o, s.tls != nil)
+	}
+	if o.OIDC != nil {
+		if s.sso, err = newSSOClient(o.OIDC); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+		if s.auth == nil {
+			// Single sign-on only: no password accounts.
+			s.auth = newAuthenticator(map[string]*account{}, o, s.tls != nil)
+		}
+	}
+	if s.auth != nil {
+		s.auth.cookiePath = s.path("/")
 	}
 	s.ringSize = 500
 	s.ring = audit.NewRing(s.ringSize)
@@ -262,13 +290,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // URL returns the address of the UI for a listener address, as a browser
-// would use it: http(s)://127.0.0.1:8089/.
+// would use it: http(s)://127.0.0.1:8089/ (with the base path:
+// http://127.0.0.1:8089/locust/).
 func (s *Server) URL(addr net.Addr) string {
 	scheme := "http"
 	if s.tls != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + addr.String() + "/"
+	return scheme + "://" + addr.String() + s.path("/")
 }
 
 // currentView returns the controller's view, computed at most every

@@ -29,6 +29,10 @@ type session struct {
 	csrf    string // token state-changing requests must echo
 	created time.Time
 	seen    time.Time
+	// sso marks a single sign-on session: its user and role come from
+	// the provider's ID token, not from an account, so it lives until
+	// logout or expiry whatever the accounts do.
+	sso bool
 }
 
 // sessionStore keeps the sessions of one server. Ids are 32 random bytes;
@@ -70,23 +74,34 @@ func (st *sessionStore) slot(id string) string {
 
 // create starts a session for a and returns its id.
 func (st *sessionStore) create(a *account) (string, *session) {
+	return st.add(&session{user: a.name, role: a.role, stamp: a.stamp})
+}
+
+// createSSO starts a single sign-on session for user with role and
+// returns its id.
+func (st *sessionStore) createSSO(user string, role Role) (string, *session) {
+	return st.add(&session{user: user, role: role, sso: true})
+}
+
+func (st *sessionStore) add(s *session) (string, *session) {
 	now := time.Now()
 	id := randomToken()
-	s := &session{user: a.name, role: a.role, stamp: a.stamp, csrf: randomToken(), created: now, seen: now}
+	s.csrf, s.created, s.seen = randomToken(), now, now
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.expireLocked(now)
-	st.evictLocked(a.name)
+	st.evictLocked(s.user, s.sso)
 	st.m[st.slot(id)] = s
 	return id, s
 }
 
-// evictLocked makes room for one more session of user.
-func (st *sessionStore) evictLocked(user string) {
+// evictLocked makes room for one more session of user (a single sign-on
+// user when sso).
+func (st *sessionStore) evictLocked(user string, sso bool) {
 	n := 0
 	var oldestUser, oldest string
 	for k, s := range st.m {
-		if s.user == user {
+		if s.user == user && s.sso == sso {
 			n++
 			if oldestUser == "" || s.seen.Before(st.m[oldestUser].seen) {
 				oldestUser = k
@@ -130,8 +145,7 @@ func (st *sessionStore) get(id string, accounts func(string) *account) *session 
 	if s == nil {
 		return nil
 	}
-	a := accounts(s.user)
-	if st.expired(s, now) || a == nil || a.stamp != s.stamp {
+	if st.expired(s, now) || st.stale(s, accounts) {
 		delete(st.m, k)
 		return nil
 	}
@@ -149,8 +163,7 @@ func (st *sessionStore) alive(id string, accounts func(string) *account) bool {
 	if s == nil {
 		return false
 	}
-	a := accounts(s.user)
-	if st.expired(s, time.Now()) || a == nil || a.stamp != s.stamp {
+	if st.expired(s, time.Now()) || st.stale(s, accounts) {
 		delete(st.m, k)
 		return false
 	}
@@ -170,12 +183,22 @@ func (st *sessionStore) prune(accounts func(string) *account) (removed int) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for k, s := range st.m {
-		if a := accounts(s.user); a == nil || a.stamp != s.stamp {
+		if st.stale(s, accounts) {
 			delete(st.m, k)
 			removed++
 		}
 	}
 	return removed
+}
+
+// stale reports whether the account s was made for is gone or changed.
+// Single sign-on sessions have no account here.
+func (st *sessionStore) stale(s *session, accounts func(string) *account) bool {
+	if s.sso {
+		return false
+	}
+	a := accounts(s.user)
+	return a == nil || a.stamp != s.stamp
 }
 
 // checkCSRF compares a request's token with the session's in constant

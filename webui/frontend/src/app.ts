@@ -7,7 +7,7 @@ import { Charts } from "./charts";
 import { exceptionsTable, failuresTable, liveStatsTable, ratiosList, workersTable } from "./tables";
 import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
 import type { Info, LiveMessage, Ratios, View } from "./types";
-import { can, loadSession, post, session } from "./session";
+import { can, loadSession, loginURL, post, session } from "./session";
 import { AuditPanel } from "./auditlog";
 import { HistoryPanel, historyEnabled } from "./history";
 import { LogsPanel } from "./logs";
@@ -79,7 +79,7 @@ function showTab(name: string): void {
 
 async function loadRatios(): Promise<void> {
   try {
-    const r = await fetch("/tasks", { cache: "no-store" });
+    const r = await fetch("tasks", { cache: "no-store" });
     if (!r.ok) return;
     const data = (await r.json()) as Ratios;
     const box = $("tab-ratios");
@@ -102,8 +102,10 @@ function banner(text: string | null, kind = "warn"): void {
 }
 
 function connect(): void {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const sock = new WebSocket(`${proto}//${location.host}/ws`);
+  // Relative to the page, so that it follows the base path.
+  const url = new URL("ws", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  const sock = new WebSocket(url.href);
   ws = sock;
   sock.onmessage = (ev) => {
     retry = 0;
@@ -122,9 +124,9 @@ function connect(): void {
 
 async function reconnect(): Promise<void> {
   try {
-    const r = await fetch("/stats/requests", { cache: "no-store" });
+    const r = await fetch("stats/requests", { cache: "no-store" });
     if (r.status === 401) {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+      location.href = loginURL();
       return;
     }
   } catch {
@@ -283,7 +285,7 @@ async function submitForm(ev: Event): Promise<void> {
   const btn = $("start-submit") as HTMLButtonElement;
   btn.disabled = true;
   try {
-    const r = await post("/swarm", body);
+    const r = await post("swarm", body);
     const data = (await r.json().catch(() => ({}))) as { success?: boolean; message?: string; field?: string };
     if (!r.ok || data.success === false) {
       const msg = $("form-error");
@@ -319,9 +321,9 @@ async function command(url: string): Promise<void> {
 async function logout(ev: Event): Promise<void> {
   ev.preventDefault();
   try {
-    await post("/logout");
+    await post("logout");
   } finally {
-    location.href = "/login";
+    location.href = "login";
   }
 }
 
@@ -348,8 +350,8 @@ async function init(): Promise<void> {
   });
   $("btn-new").addEventListener("click", () => openForm(false));
   $("btn-edit").addEventListener("click", () => openForm(true));
-  $("btn-stop").addEventListener("click", () => void command("/stop"));
-  $("btn-reset").addEventListener("click", () => void command("/stats/reset"));
+  $("btn-stop").addEventListener("click", () => void command("stop"));
+  $("btn-reset").addEventListener("click", () => void command("stats/reset"));
   $("start-cancel").addEventListener("click", () => dialog().close());
   $("start-form").addEventListener("submit", (e) => void submitForm(e));
   window.addEventListener("resize", () => {

@@ -47,7 +47,7 @@ export class AuditPanel {
 
   async load(): Promise<void> {
     try {
-      const r = await fetch("/audit", { cache: "no-store" });
+      const r = await fetch("audit", { cache: "no-store" });
       if (!r.ok) {
         this.note.textContent = `The audit log is not available (${r.status}).`;
         return;

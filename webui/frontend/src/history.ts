@@ -215,7 +215,7 @@ export class HistoryPanel {
   // load reads the current page of the list.
   async load(): Promise<void> {
     try {
-      const d = await getJSON<{ runs: RunSummary[]; total: number }>("/history/runs?" + this.query());
+      const d = await getJSON<{ runs: RunSummary[]; total: number }>("history/runs?" + this.query());
       this.total = d.total;
       this.table.render(d.runs);
       const from = d.runs.length ? this.offset + 1 : 0;
@@ -250,7 +250,7 @@ export class HistoryPanel {
   async open(id: string): Promise<void> {
     let d: RunBody;
     try {
-      d = await getJSON<RunBody>("/history/runs/" + encodeURIComponent(id));
+      d = await getJSON<RunBody>("history/runs/" + encodeURIComponent(id));
     } catch (e) {
       this.note.textContent = "Cannot open the run: " + (e as Error).message;
       return;
@@ -278,7 +278,7 @@ export class HistoryPanel {
     const thList = th.length
       ? el("ul", { class: "history-thresholds" }, ...th.map((t) => el("li", null, `${t.pass ? "pass" : "FAIL"}: ${t.threshold} (observed ${t.observed}${t.baseline ? `, baseline ${t.baseline}` : ""})`)))
       : "";
-    const report = el("a", { href: `/history/runs/${encodeURIComponent(s.id)}/report`, target: "_blank", rel: "noopener", id: "history-report" }, "HTML report");
+    const report = el("a", { href: `history/runs/${encodeURIComponent(s.id)}/report`, target: "_blank", rel: "noopener", id: "history-report" }, "HTML report");
     this.runBox.replaceChildren(
       el("div", { class: "history-bar" }, this.back(), report),
       info,
@@ -301,7 +301,7 @@ export class HistoryPanel {
     for (const id of ids) q.append("id", id);
     let d: CompareBody;
     try {
-      d = await getJSON<CompareBody>("/history/compare?" + q.toString());
+      d = await getJSON<CompareBody>("history/compare?" + q.toString());
     } catch (e) {
       this.note.textContent = "Cannot compare the runs: " + (e as Error).message;
       return;
@@ -388,7 +388,7 @@ export class HistoryPanel {
   // remove deletes a run (admins), after a confirmation.
   async remove(id: string): Promise<void> {
     if (!window.confirm(`Delete run ${id}? This cannot be undone.`)) return;
-    const r = await del("/history/runs/" + encodeURIComponent(id));
+    const r = await del("history/runs/" + encodeURIComponent(id));
     if (!r.ok) {
       let msg = `HTTP ${r.status}`;
       try {

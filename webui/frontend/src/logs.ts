@@ -20,7 +20,7 @@ export class LogsPanel {
 
   async load(): Promise<void> {
     try {
-      const r = await fetch("/logs", { cache: "no-store" });
+      const r = await fetch("logs", { cache: "no-store" });
       if (!r.ok) {
         this.note.textContent = `The log is not available (${r.status}).`;
         return;

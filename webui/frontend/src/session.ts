@@ -13,12 +13,20 @@ export interface SessionInfo {
 
 let current: SessionInfo | null = null;
 
+// Every URL of the page is relative to it (the dashboard is always the
+// base path's "/"), so that the UI works under --web-base-path.
+
+// loginURL is the login page, coming back to the current tab.
+export function loginURL(): string {
+  return "login?next=" + encodeURIComponent("/" + location.hash);
+}
+
 // loadSession asks the server who we are; a 401 sends the page to the
 // login form.
 export async function loadSession(): Promise<SessionInfo | null> {
-  const r = await fetch("/session", { cache: "no-store" });
+  const r = await fetch("session", { cache: "no-store" });
   if (r.status === 401) {
-    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+    location.href = loginURL();
     return null;
   }
   if (!r.ok) return null;
