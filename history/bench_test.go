@@ -73,7 +73,7 @@ func benchList(b *testing.B, s *Store) {
 	for i := range 10 {
 		proto.Errors = append(proto.Errors, Failure{Type: "GET", Name: fmt.Sprintf("/a/%d", i), Error: strings.Repeat("HTTP 500 ", 10), Occurrences: 3})
 	}
-	detail, err := json.Marshal(proto.detail())
+	detail, err := json.Marshal(proto.Detail)
 	if err != nil {
 		b.Fatal(err)
 	}
