@@ -73,6 +73,12 @@ func TestOptionsOIDCSources(t *testing.T) {
 		!slices.Equal(p.Scopes, []string{"groups"}) || p.Roles.String() != "admins=admin,*=viewer" {
 		t.Errorf("parsed %+v", p)
 	}
+	// The run history keeps the options of each run, never the secret.
+	o2, _ := optParse(t, "", map[string]string{"LOCUST_WEB_OIDC_CLIENT_SECRET": "env-s3cret"}, "--web-oidc-issuer", "https://idp.example.com")
+	kept := historyOptionValues(o2.set.FlagSet(), func(name string) bool { _, ok := o2.optSource(name); return ok })
+	if v := kept["web-oidc-client-secret"]; v != "REDACTED" || kept["web-oidc-issuer"] != "https://idp.example.com" {
+		t.Errorf("history options: %q", kept)
+	}
 	args := redactArgs([]string{"--web-oidc-client-secret", "hunter2", "--web-oidc-client-secret=hunter3", "--web-oidc-client-secret-file", "/run/s"})
 	if s := strings.Join(args, " "); strings.Contains(s, "hunter") || !strings.Contains(s, "/run/s") {
 		t.Errorf("redacted command line: %s", s)

@@ -26,7 +26,9 @@
 // needs. Browsers log in through a form and get an HttpOnly,
 // SameSite=Strict cookie (Secure under TLS) holding a random session id
 // kept server side; API clients may use HTTP Basic, and only they are
-// ever challenged for it. Wrong passwords are answered late and lock a
+// ever challenged for it. [Options.OIDC] adds single sign-on with an
+// OpenID Connect provider, whose ID token's role claim maps to a role
+// ([OIDCRoles]) and gives the same kind of session. Wrong passwords are answered late and lock a
 // guessing source out. State changes are POSTs, refused cross-site and,
 // for browser sessions, without the session's CSRF token; HEAD changes
 // nothing; Locust's GET /stop is served to API clients only. Every state

@@ -18,6 +18,7 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <h1 class="brand">go<span>locust</span></h1>
 {{if .Error}}<p class="login-error" role="alert">{{.Error}}</p>{{end}}
 {{if .SSO}}<a class="btn primary" id="sso" href="login/oidc?next={{.Next}}">Sign in with SSO</a>{{end}}
+{{if and .SSO .Passwords}}<p>or log in with a password:</p>{{end}}
 {{if .Passwords}}<form method="post" action="login">
 <input type="hidden" name="next" value="{{.Next}}">
 <label>User name<input name="username" autocomplete="username" required autofocus></label>

@@ -27,7 +27,7 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 }
 
 // follow follows redirects from u with c until the next one would go to
-// stop (a path of the web UI), and returns that URL; or returns the last
+// stop (a path of the web UI, under any base path), and returns that URL; or returns the last
 // response's URL and body when a page answers instead.
 func follow(t *testing.T, c *http.Client, u, stop string) (next string, page string) {
 	t.Helper()
@@ -42,7 +42,7 @@ func follow(t *testing.T, c *http.Client, u, stop string) (next string, page str
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ref.Path == stop {
+		if stop != "" && strings.HasSuffix(ref.Path, stop) {
 			return ref.String(), ""
 		}
 		u = ref.String()

@@ -59,10 +59,14 @@ func TestSSOStartErrors(t *testing.T) {
 }
 
 // TestSSOWithPasswords: password accounts and single sign-on side by
-// side: the login page offers both, and both give sessions.
+// side, under a base path: the login page offers both, and both give
+// sessions.
 func TestSSOWithPasswords(t *testing.T) {
 	p := startProvider(t)
-	w := startUI(t, p, "--web-auth", "admin:pa55word-long")
+	w := startUI(t, p, "--web-auth", "admin:pa55word-long", "--web-base-path", "/perf")
+	if !strings.HasSuffix(w.url, "/perf/") {
+		t.Fatalf("the UI is not under its base path: %s", w.url)
+	}
 	c := newClient(t)
 	_, page := get(t, c, w.url+"login")
 	if !strings.Contains(page, `id="sso"`) || !strings.Contains(page, `name="password"`) {
@@ -77,7 +81,11 @@ func TestSSOWithPasswords(t *testing.T) {
 		t.Errorf("password login: %q %q %d", user, role, st)
 	}
 	c2 := newClient(t)
-	if loc := finish(t, c2, signIn(t, c2, w, "otto")); loc != "/" {
+	cb := signIn(t, c2, w, "otto")
+	if !strings.Contains(cb, "/perf/login/oidc/callback?") {
+		t.Errorf("the callback is not under the base path: %s", cb)
+	}
+	if loc := finish(t, c2, cb); loc != "/perf/" {
 		t.Fatalf("single sign-on beside passwords: sent to %q", loc)
 	}
 	if user, role, _, _ := session(t, c2, w); user != "otto@example.com" || role != "operator" {
