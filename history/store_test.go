@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -380,6 +381,72 @@ func TestUpgradeFromVersion1(t *testing.T) {
 		}
 		if _, err := Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Errorf("Open(newer schema) = %v, want an error saying it is newer", err)
+		}
+	})
+}
+
+// saveV2 writes a run of 300 requests with points points as schema
+// version 2 kept it (details in runs.detail, rows without aborted).
+func saveV2(t *testing.T, s *Store, id string, points int) {
+	t.Helper()
+	ctx := context.Background()
+	r := testRun(t, id, t0, points)
+	detail, err := json.Marshal(r.Detail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO runs (id, started_ns, ended_ns, updated_ns, host, users, requests,
+		failures, labels, detail, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, t0.UnixNano(),
+		r.End.UnixNano(), t0.UnixNano(), r.Host, r.Users, r.Requests, r.Failures, encodeLabels(r.Labels), string(detail), r.Profile)
+	if err == nil {
+		_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO run_rows (run_id, pos, type, name, requests, failures, total_ns,
+			min_ns, max_ns, content_bytes, hist) VALUES (?, -1, '', 'Aggregated', ?, ?, ?, ?, ?, ?, ?)`), id,
+			r.Total.Requests, r.Total.Failures, int64(r.Total.TotalTime), int64(r.Total.Min), int64(r.Total.Max),
+			r.Total.ContentBytes, r.Total.Hist)
+	}
+	for k, v := range r.Labels {
+		if err == nil {
+			_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO run_labels (run_id, key, value) VALUES (?, ?, ?)`), id, k, v)
+		}
+	}
+	for _, p := range r.Points {
+		if err != nil {
+			break
+		}
+		_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO run_points (run_id, t_ns, users, requests, failures, rps,
+			fail_per_sec, p50_ns, p95_ns, p99_ns, avg_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, p.Time.UnixNano(),
+			p.Users, p.Requests, p.Failures, p.RPS, p.FailPerSec, int64(p.P50), int64(p.P95), int64(p.P99), int64(p.AvgTime))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUpgradeFromVersion2Runs opens a store of schema version 2 (details
+// in the runs table) with this package: the run keeps its details,
+// rows and points, reads zero aborted requests, and lists as before.
+func TestUpgradeFromVersion2Runs(t *testing.T) {
+	backends(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		old, err := open(ctx, dsn, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saveV2(t, old, "v2run", 3)
+		old.Close()
+		s := openT(t, dsn)
+		r, err := s.Get(ctx, "v2run")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := testRun(t, "v2run", t0, 3)
+		if r.Requests != 300 || len(r.Points) != 3 || r.SpawnRate != want.SpawnRate || !reflect.DeepEqual(r.Options, want.Options) ||
+			len(r.Errors) != 1 || r.Total.Hist != want.Total.Hist || r.Total.Aborted != 0 || r.Labels["env"] != "staging" {
+			t.Errorf("upgraded run: %+v", r)
+		}
+		list, err := s.List(ctx, Filter{Labels: map[string]string{"env": "staging"}, Limit: 10})
+		if err != nil || len(list) != 1 || list[0].ID != "v2run" {
+			t.Errorf("List after the upgrade = %+v, %v", list, err)
 		}
 	})
 }

@@ -61,6 +61,8 @@ type Options struct {
 	// Audit receives an entry for every login, logout, start, edit,
 	// stop, reset, host change and role denial; nil records them only in
 	// the server's memory (the latest 500, for admins at GET /audit).
+	// When it is an [audit.Reader] (and AuditFile is empty) admins see
+	// its latest entries instead.
 	Audit audit.Sink
 	// AuditFile names the file Audit writes to, shown to admins.
 	AuditFile string
