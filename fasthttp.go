@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -135,7 +136,8 @@ func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp
 		// are recorded once.
 		MaxIdemponentCallAttempts: 1,
 		TLSConfig:                 &tls.Config{InsecureSkipVerify: o.Insecure},
-		DialDualStack:             true,
+		// Dual stack, with deadlines that move coarsely (fasthttp_conn.go).
+		DialTimeout: fastDial,
 	}
 }
 
@@ -149,36 +151,75 @@ func (c *FastHTTPClient) closeIdle() {
 	}
 }
 
-// fastURLPool holds buffers to build request URLs in.
-var fastURLPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+// fastExchange is a fasthttp request and response, pooled. A request
+// goes back to the pool as it was sent, not reset: when the next one from
+// the pool has the same method and URL and nothing else (no header, body
+// or cookie), as most requests of a load test do, it is sent as it is,
+// without parsing its URL and writing its header again.
+type fastExchange struct {
+	req   fasthttp.Request
+	resp  fasthttp.Response
+	url   []byte // the URL req was set to while plain
+	plain bool   // req has only its method and url set
+}
+
+var fastExchangePool = sync.Pool{New: func() any { return &fastExchange{url: make([]byte, 0, 128)} }}
+
+// fastExchangeMaxBody is the largest body kept in a pooled exchange;
+// a larger one is released with it (see fastExchange.release).
+const fastExchangeMaxBody = 64 << 10
+
+// release puts x back into the pool, unless a response or request
+// body made it too large to keep.
+func (x *fastExchange) release() {
+	if cap(x.resp.Body()) > fastExchangeMaxBody || len(x.req.Body()) > 0 {
+		x.resp.Reset()
+		x.req.Reset()
+		x.plain = false
+	}
+	fastExchangePool.Put(x)
+}
+
+// prepare sets x.req for a request of method to url (owned by the
+// caller) with no header, body or cookie of its own: if it is not what
+// x.req already is, it is reset and set.
+func (x *fastExchange) prepare(method string, url []byte) {
+	if x.plain && string(x.req.Header.Method()) == method && string(x.url) == string(url) {
+		return
+	}
+	x.req.Reset()
+	x.req.SetRequestURIBytes(url)
+	x.req.Header.SetMethod(method)
+	x.url = append(x.url[:0], url...)
+	x.plain = true
+}
 
 // send implements httpBackend with fasthttp. A cancelled ctx does not
 // abort a request in flight; ctx's deadline and the client's timeout
 // (deadline) bound it.
 func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, deadline time.Time) error {
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	x := fastExchangePool.Get().(*fastExchange)
+	defer x.release()
+	req, resp := &x.req, &x.resp
 
-	bp := fastURLPool.Get().(*[]byte)
-	u := *bp
+	var ub [256]byte // the URL, on the stack unless long
+	u := ub[:0]
 	if !httpIsAbsolute(path) {
-		u = append(u[:0], c.base.prefix...)
+		u = append(u, c.base.prefix...)
 		if path == "" || path[0] != '/' {
 			u = append(u, '/')
 		}
 		u = append(u, path...)
 	} else {
-		u = append(u[:0], path...)
+		u = append(u, path...)
 	}
 	if rq.nQuery > 0 {
 		u = append(u[:0], httpAddQuery(string(u), rq)...)
 	}
-	req.SetRequestURIBytes(u)
-	*bp = u
-	fastURLPool.Put(bp)
-
-	req.Header.SetMethod(r.Method)
+	x.prepare(r.Method, u)
+	if headers != nil || rq.nHeaders > 0 || body != nil || c.jar.get(false) != nil {
+		x.plain = false // reset by the next prepare
+	}
 	if headers != nil {
 		for k, vs := range *headers {
 			for _, v := range vs {
@@ -197,7 +238,8 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	if err := c.fastDo(ctx, req, resp, deadline); err != nil {
+	if err := c.fastDo(ctx, x, deadline); err != nil {
+		x.plain = false // whatever state the failure left req in
 		return err
 	}
 	r.Status = resp.StatusCode()
@@ -205,24 +247,35 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	if !resp.Header.IsHTTP11() {
 		r.Proto = "HTTP/1.0"
 	}
-	// One allocation holds the body and the raw header, which Header
-	// parses if it is ever asked for.
-	b, hdr := resp.Body(), resp.Header.Header()
-	buf := make([]byte, len(b)+len(hdr))
-	n := copy(buf, b)
-	copy(buf[n:], hdr)
-	if n > 0 {
-		r.Body = buf[:n:n]
+	// One allocation holds the raw header, which Header parses if it is
+	// ever asked for, and the body. The header is written straight into
+	// it, sized by the longest header seen so far.
+	b := resp.Body()
+	buf := resp.Header.AppendBytes(make([]byte, 0, int(fastHeaderHint.Load())+len(b)))
+	h := len(buf)
+	if h > int(fastHeaderHint.Load()) && h <= fastHeaderHintMax {
+		fastHeaderHint.Store(int32(h))
 	}
-	r.rawHeader = buf[n:]
-	r.Size = int64(n)
+	buf = append(buf, b...)
+	r.rawHeader = buf[:h:h]
+	if len(b) > 0 {
+		r.Body = buf[h:len(buf):len(buf)]
+	}
+	r.Size = int64(len(b))
 	return nil
 }
 
-// fastDo sends req, following redirects unless disabled (only to hosts
-// the allow-list of ctx's test permits), and keeps the cookies of every
-// response in the user's jar.
-func (c *FastHTTPClient) fastDo(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
+// fastHeaderHint is the length of the longest response header seen (up
+// to fastHeaderHintMax), to size a Response's buffer in one allocation.
+var fastHeaderHint atomic.Int32
+
+const fastHeaderHintMax = 4 << 10
+
+// fastDo sends x's request, following redirects unless disabled (only to
+// hosts the allow-list of ctx's test permits), and keeps the cookies of
+// every response in the user's jar.
+func (c *FastHTTPClient) fastDo(ctx context.Context, x *fastExchange, deadline time.Time) error {
+	req, resp := &x.req, &x.resp
 	for hops := 0; ; hops++ {
 		if jar := c.jar.get(false); jar != nil {
 			req.Header.DelAllCookies()
@@ -238,6 +291,8 @@ func (c *FastHTTPClient) fastDo(ctx context.Context, req *fasthttp.Request, resp
 				return fasthttp.ErrTimeout
 			}
 			req.SetTimeout(left)
+		} else {
+			req.SetTimeout(0) // none, whatever the pooled request had
 		}
 		if err := c.fc.Do(req, resp); err != nil {
 			return err
@@ -254,6 +309,7 @@ func (c *FastHTTPClient) fastDo(ctx context.Context, req *fasthttp.Request, resp
 		if hops >= httpMaxRedirects {
 			return fmt.Errorf("stopped after %d redirects", httpMaxRedirects)
 		}
+		x.plain = false // the request changed: reset by the next prepare
 		req.URI().UpdateBytes(loc)
 		if err := allowRedirect(ctx, string(req.URI().FullURI())); err != nil { // allowed_hosts.go
 			return err

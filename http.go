@@ -178,11 +178,8 @@ func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path st
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	var gotConn atomic.Bool // see below
-	tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
-	})
-	req, err := http.NewRequestWithContext(tctx, r.Method, httpAddQuery(c.base.url(path), rq), rd)
+	st := httpGetSendTrace(ctx) // see below
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &st.trace), r.Method, httpAddQuery(c.base.url(path), rq), rd)
 	if err != nil {
 		return httpNotSentError{err}
 	}
@@ -205,7 +202,9 @@ func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path st
 	// may have been written, and it is recorded.
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if ctx.Err() != nil && !gotConn.Load() {
+		notSent := ctx.Err() != nil && !st.got.Load()
+		st.release()
+		if notSent {
 			return httpNotSentError{err}
 		}
 		return err
@@ -214,12 +213,50 @@ func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path st
 	if rq.stream {
 		r.BodyStream = resp.Body
 		r.Size = max(resp.ContentLength, 0)
-		return nil
+		return nil // st is not reused while the body is open
 	}
 	r.Body, err = httpReadBody(resp)
 	resp.Body.Close()
+	st.release()
 	r.Size = int64(len(r.Body))
 	return err
+}
+
+// httpSendTrace tells whether a request got a connection (GotConn). It is
+// pooled: a request takes one from the pool and gives it back when its
+// body is read and closed, after which net/http calls none of its hooks.
+type httpSendTrace struct {
+	trace  httptrace.ClientTrace
+	got    atomic.Bool
+	pooled bool
+}
+
+var httpSendTracePool = sync.Pool{New: func() any {
+	st := &httpSendTrace{pooled: true}
+	st.trace.GotConn = st.gotConn
+	return st
+}}
+
+func (st *httpSendTrace) gotConn(httptrace.GotConnInfo) { st.got.Store(true) }
+
+// httpGetSendTrace returns a trace for a request under ctx: a pooled one,
+// unless ctx has a trace of its own, which WithClientTrace would compose
+// into it (it changes the trace it is given).
+func httpGetSendTrace(ctx context.Context) *httpSendTrace {
+	if httptrace.ContextClientTrace(ctx) != nil {
+		st := &httpSendTrace{}
+		st.trace.GotConn = st.gotConn
+		return st
+	}
+	st := httpSendTracePool.Get().(*httpSendTrace)
+	st.got.Store(false)
+	return st
+}
+
+func (st *httpSendTrace) release() {
+	if st.pooled {
+		httpSendTracePool.Put(st)
+	}
 }
 
 // httpReadBody reads a whole body, in one allocation when its length is

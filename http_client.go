@@ -196,7 +196,7 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 	if httpHandoff() { // http_handoff.go
 		err = httpSendHandoff(ctx, c.be, r, &rq, path, body, headers, deadline)
 	} else {
-		err = c.be.send(ctx, r, &rq, path, body, headers, deadline)
+		err = c.send(ctx, r, &rq, path, body, headers, deadline)
 	}
 	if nerr, ok := err.(httpNotSentError); ok {
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, nerr.err)
@@ -209,6 +209,19 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 	}
 	r.httpFinish(&rq, &c.pend)
 	return r
+}
+
+// send calls the backend's send through its concrete type rather than
+// the interface, so that the compiler sees that rq does not escape and
+// keeps it on Do's stack: one allocation less per request.
+func (c *httpClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, deadline time.Time) error {
+	switch be := c.be.(type) {
+	case *FastHTTPClient:
+		return be.send(ctx, r, rq, path, body, headers, deadline)
+	case *HTTPClient:
+		return be.send(ctx, r, rq, path, body, headers, deadline)
+	}
+	panic(fmt.Sprintf("locust: unknown HTTP backend %T", c.be))
 }
 
 // httpNotSentError is a backend's error for a request it could not build:

@@ -94,7 +94,7 @@ type httpSendJob struct {
 	be       httpBackend
 	ctx      context.Context
 	r        *Response
-	rq       *httpReq
+	rq       httpReq // a copy, so that the caller's stays on its stack
 	path     string
 	body     []byte
 	headers  *http.Header
@@ -116,7 +116,7 @@ func (j *httpSendJob) run() {
 		}
 		j.done <- struct{}{}
 	}()
-	j.err = j.be.send(j.ctx, j.r, j.rq, j.path, j.body, j.headers, j.deadline)
+	j.err = j.be.send(j.ctx, j.r, &j.rq, j.path, j.body, j.headers, j.deadline)
 }
 
 // httpWorker is an idle worker goroutine, waiting on jobs. Idle workers
@@ -150,7 +150,7 @@ func httpSendHandoff(ctx context.Context, be httpBackend, r *Response, rq *httpR
 		}
 	}
 	j := httpSendJobs.Get().(*httpSendJob)
-	j.be, j.ctx, j.r, j.rq, j.path, j.body, j.headers, j.deadline = be, ctx, r, rq, path, body, headers, deadline
+	j.be, j.ctx, j.r, j.rq, j.path, j.body, j.headers, j.deadline = be, ctx, r, *rq, path, body, headers, deadline
 	w := httpWorkers.Get().(*httpWorker)
 	w.jobs <- j
 	<-j.done

@@ -157,7 +157,7 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 	for _, w := range o.parity.warnings() {
 		log.Warn(w)
 	}
-	closeAudit, err := openAuditLog(o, log)
+	closeAudit, err := openAuditLog(o, p.getenv(), log)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v\n", prog, err)
 		return ExitUsage

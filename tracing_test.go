@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -310,14 +311,16 @@ func TestTracingOff(t *testing.T) {
 	}
 }
 
-// TestRunOtelTraces runs the command line with --otel-traces over
+// TestRunOtelTraces runs the command line with LOCUST_OTEL_TRACES over
 // OTLP/HTTP: one span per request reaches the receiver, with the resource
 // naming the run, and a bad ratio is refused.
 func TestRunOtelTraces(t *testing.T) {
 	rcv := newTraceReceiver(t, "http/protobuf")
 	target := newTraceTarget(t)
-	p := &locust.Program{Classes: []locust.UserClass{traceClass(false)}}
-	res := runMain(t, p, "--headless", "-u", "2", "-r", "100", "-i", "10", "-H", target.URL, "--otel-traces",
+	// The option from the environment, as in a container.
+	p := &locust.Program{Classes: []locust.UserClass{traceClass(false)},
+		Getenv: func(k string) string { return map[string]string{"LOCUST_OTEL_TRACES": "true"}[k] }}
+	res := runMain(t, p, "--headless", "-u", "2", "-r", "100", "-i", "10", "-H", target.URL,
 		"--otel-endpoint", rcv.endpoint, "--otel-protocol", "http/protobuf", "--exit-code-on-error", "0")
 	if res.code != 0 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
@@ -349,5 +352,78 @@ func TestRunOtelTraces(t *testing.T) {
 		"--headless", "-i", "1", "-H", target.URL, "--otel-traces", "--otel-endpoint", rcv.endpoint)
 	if badProp.code != locust.ExitUsage || !strings.Contains(badProp.stderr, "is not supported; allowed: tracecontext, baggage, none") {
 		t.Errorf("OTEL_PROPAGATORS=b3: exit %d, %s", badProp.code, badProp.stderr)
+	}
+}
+
+// TestTracingDistributed runs a master without tracing and two workers
+// with it (tracing is a worker option), exporting to one OTLP receiver:
+// the spans of both workers equal the requests the target saw and the
+// master's merged statistics, and match the traceparents the target saw.
+func TestTracingDistributed(t *testing.T) {
+	rcv := newTraceReceiver(t, "grpc")
+	target := newTraceTarget(t)
+	cls := traceClass(false)
+	ln := distListen(t)
+	m, err := locust.NewMasterRunner(locust.Config{Classes: []locust.UserClass{cls}, Host: target.URL, StopTimeout: 5 * time.Second},
+		locust.MasterOptions{Listener: ln, HeartbeatInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tps []*sdktrace.TracerProvider
+	var done []chan error
+	wctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() {
+		ctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		_ = m.Quit(ctx)
+		cancel()
+		for _, ch := range done {
+			<-ch
+		}
+	})
+	for range 2 {
+		tp := traceProvider(t, rcv, "grpc", sdktrace.AlwaysSample())
+		tps = append(tps, tp)
+		w, err := locust.NewWorkerRunner(locust.Config{Classes: []locust.UserClass{cls}, Tracing: &locust.Tracing{Provider: tp}},
+			locust.WorkerOptions{MasterAddr: ln.Addr().String(), ReportInterval: 200 * time.Millisecond, HeartbeatInterval: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan error, 1)
+		go func() { ch <- w.Run(wctx) }()
+		done = append(done, ch)
+	}
+	ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+	defer c()
+	if err := m.WaitWorkers(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(4, 100); err != nil {
+		t.Fatal(err)
+	}
+	distWaitFor(t, "requests", 10*time.Second, func() bool { return len(target.seen()) >= 40 })
+	if err := m.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The workers' last reports reach the master.
+	distWaitFor(t, "the final reports", 10*time.Second, func() bool { return m.Snapshot().Total.Requests == int64(len(target.seen())) })
+	for _, tp := range tps {
+		if err := tp.Shutdown(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := target.seen()
+	spans, _ := rcv.received()
+	if len(spans) != len(seen) {
+		t.Fatalf("%d spans from the workers, the target saw %d requests", len(spans), len(seen))
+	}
+	parents := map[string]bool{}
+	for _, p := range seen {
+		parents[p] = true
+	}
+	for _, sp := range spans {
+		if p := "00-" + hex.EncodeToString(sp.TraceId) + "-" + hex.EncodeToString(sp.SpanId) + "-01"; !parents[p] {
+			t.Errorf("span %s %s: the target saw no such traceparent", sp.Name, p)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package locust
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/golocust/locust/audit"
 	"github.com/golocust/locust/distributed"
+	"github.com/golocust/locust/history"
 	"github.com/golocust/locust/internal/cli"
 	"github.com/golocust/locust/webui"
 )
@@ -27,7 +29,8 @@ type webSecOptions struct {
 	verifyAudit   string
 	newTOTP       string
 
-	// sink is the open audit log (nil without --audit-log), set by Main.
+	// sink is the open audit log: --audit-log and the run store's (nil
+	// without either), set by Main.
 	sink audit.Sink
 }
 
@@ -39,7 +42,7 @@ func registerWebSecOptions(s *cli.Set, o *webSecOptions) {
 	s.String(&o.auditLog, "", "audit-log", "FILE", "", "Append who did what (logins, starts, stops, resets, host changes, denials) to FILE, one hash-chained JSON line an event, mode 0600.")
 	s.Bool(&o.hashPassword, "", "hash-password", false, "Read a password on standard input, print its argon2id hash for --web-users, and exit.")
 	s.SetEnv("hash-password", "")
-	s.String(&o.verifyAudit, "", "verify-audit-log", "FILE", "", "Check the hash chain of an audit log, print the first tampered entry (exit 1) or a summary, and exit.")
+	s.String(&o.verifyAudit, "", "verify-audit-log", "FILE", "", "Check the hash chain of an audit log (an --audit-log file, or a run store's: its SQLite file or postgres:// URL), print the first tampered entry (exit 1) or a summary, and exit.")
 	s.SetEnv("verify-audit-log", "")
 	s.String(&o.newTOTP, "", "new-totp", "NAME", "", "Print a new one-time-code secret for the account NAME (the fourth field of --web-users: totp=SECRET) and its otpauth:// address for an authenticator app, and exit.")
 	s.SetEnv("new-totp", "")
@@ -69,25 +72,62 @@ func runSecurityTool(o *webSecOptions, stdin io.Reader, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "%s: --hash-password: %v\n", prog, err)
 		return ExitUsage, true
 	case o.verifyAudit != "":
-		f, err := os.Open(o.verifyAudit)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: --verify-audit-log: %v\n", prog, err)
-			return ExitUsage, true
-		}
-		defer f.Close()
-		sum, err := audit.Verify(f)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %s: %v (the %d entries before it are intact)\n", prog, o.verifyAudit, err, sum.Entries)
-			return ExitError, true
-		}
-		fmt.Fprintf(stdout, "%s: %d entries, chain intact", o.verifyAudit, sum.Entries)
-		if sum.Entries > 0 {
-			fmt.Fprintf(stdout, ", %s to %s, last hash %s", sum.First.Format(time.RFC3339), sum.Last.Format(time.RFC3339), sum.LastHash)
-		}
-		fmt.Fprintln(stdout)
-		return ExitOK, true
+		return verifyAuditLog(o.verifyAudit, stdout, stderr, prog), true
 	}
 	return 0, false
+}
+
+// verifyAuditLog runs --verify-audit-log on path: a file written by
+// --audit-log, or a run store (a postgres:// URL or an SQLite file),
+// whose audit log is checked.
+func verifyAuditLog(path string, stdout, stderr io.Writer, prog string) int {
+	var (
+		sum  audit.Summary
+		err  error
+		name = history.Redact(path)
+	)
+	if history.IsPostgres(path) || isSQLiteFile(path) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		st, oerr := history.Open(ctx, path)
+		if oerr != nil {
+			fmt.Fprintf(stderr, "%s: --verify-audit-log: %v\n", prog, oerr)
+			return ExitUsage
+		}
+		defer st.Close()
+		name = "the audit log in " + st.String()
+		sum, err = st.AuditLog().Verify(ctx)
+	} else {
+		f, oerr := os.Open(path)
+		if oerr != nil {
+			fmt.Fprintf(stderr, "%s: --verify-audit-log: %v\n", prog, oerr)
+			return ExitUsage
+		}
+		defer f.Close()
+		sum, err = audit.Verify(f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %s: %v (the %d entries before it are intact)\n", prog, name, err, sum.Entries)
+		return ExitError
+	}
+	fmt.Fprintf(stdout, "%s: %d entries, chain intact", name, sum.Entries)
+	if sum.Entries > 0 {
+		fmt.Fprintf(stdout, ", %s to %s, last hash %s", sum.First.Format(time.RFC3339), sum.Last.Format(time.RFC3339), sum.LastHash)
+	}
+	fmt.Fprintln(stdout)
+	return ExitOK
+}
+
+// isSQLiteFile reports whether path is an SQLite database (its header).
+func isSQLiteFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [16]byte
+	_, err = io.ReadFull(f, b[:])
+	return err == nil && string(b[:]) == "SQLite format 3\x00"
 }
 
 // readPassword reads one line (the password) from r.
@@ -103,17 +143,30 @@ func readPassword(r io.Reader) (string, error) {
 	return pw, nil
 }
 
-// openAuditLog opens --audit-log and records the configuration the
-// program starts with. The returned function closes it.
-func openAuditLog(o *options, log *slog.Logger) (func(), error) {
-	if o.sec.auditLog == "" {
+// openAuditLog opens the audit log's sinks: --audit-log, and the run
+// store's audit log when the program keeps a run history (not on
+// workers, which keep none), then records the configuration the program
+// starts with. The returned function closes them.
+func openAuditLog(o *options, getenv func(string) string, log *slog.Logger) (func(), error) {
+	var (
+		sinks  []audit.Sink
+		closes []func()
+	)
+	if o.sec.auditLog != "" {
+		f, err := audit.OpenFile(o.sec.auditLog)
+		if err != nil {
+			return nil, err
+		}
+		sinks, closes = append(sinks, f), append(closes, func() { _ = f.Close() })
+	}
+	if st := openAuditStore(o, getenv, log); st != nil {
+		sinks, closes = append(sinks, st.AuditLog()), append(closes, func() { _ = st.Close() })
+	}
+	if len(sinks) == 0 {
 		return func() {}, nil
 	}
-	f, err := audit.OpenFile(o.sec.auditLog)
-	if err != nil {
-		return nil, err
-	}
-	o.sec.sink = f
+	sink := audit.Multi(sinks...)
+	o.sec.sink = sink
 	mode := "local"
 	switch {
 	case o.master:
@@ -132,13 +185,39 @@ func openAuditLog(o *options, log *slog.Logger) (func(), error) {
 			params["web_oidc_issuer"], params["web_oidc_roles"] = o.oidc.issuer, o.oidc.roles
 		}
 	}
-	if err := f.Record(audit.Entry{Time: time.Now(), Actor: "system", Action: "config", Params: params, Outcome: audit.OK}); err != nil {
+	if err := sink.Record(audit.Entry{Time: time.Now(), Actor: "system", Action: "config", Params: params, Outcome: audit.OK}); err != nil {
 		log.Error("cannot write the audit log", "error", err)
 	}
 	return func() {
-		_ = f.Record(audit.Entry{Time: time.Now(), Actor: "system", Action: "exit", Outcome: audit.OK})
-		_ = f.Close()
+		_ = sink.Record(audit.Entry{Time: time.Now(), Actor: "system", Action: "exit", Outcome: audit.OK})
+		for _, c := range closes {
+			c()
+		}
 	}, nil
+}
+
+// openAuditStore opens the run store the program keeps its history in,
+// for the audit log; nil without one, on a worker, or when it cannot be
+// opened (logged: the history output says so too).
+func openAuditStore(o *options, getenv func(string) string, log *slog.Logger) *history.Store {
+	dsn := o.hist.dsn(o.headless, getenv)
+	if dsn == "" || o.worker {
+		return nil
+	}
+	if dsn == historyDefaultPath(getenv) {
+		if err := historyMkdir(dsn); err != nil {
+			log.Warn("the audit log is not kept in the run store: cannot create its directory", "path", dsn, "error", err)
+			return nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := history.Open(ctx, dsn)
+	if err != nil {
+		log.Warn("the audit log is not kept in the run store: cannot open it", "error", err)
+		return nil
+	}
+	return st
 }
 
 // secretFlags are options whose values never reach the audit log.

@@ -6,7 +6,8 @@
 // line carrying the hash of the line before it so that [Verify] finds the
 // first entry edited, inserted or removed after the fact. [Ring] keeps the
 // latest entries in memory for the web UI, [Multi] fans out to several
-// sinks (a run-history store can be one more).
+// sinks. The run history's store keeps the same chained lines
+// (history.AuditLog), written with [Encode] and checked with [Chain].
 //
 // The chain detects changes inside the file; it cannot detect that the
 // newest entries were cut off, or that the whole file was rewritten by
@@ -73,7 +74,8 @@ type discard struct{}
 func (discard) Record(Entry) error { return nil }
 
 // Multi returns a Sink that records to every non-nil sink in order,
-// returning the errors joined.
+// returning the errors joined. It is a [Reader] of the first of them
+// that is one.
 func Multi(sinks ...Sink) Sink {
 	var m multi
 	for _, s := range sinks {

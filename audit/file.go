@@ -177,13 +177,20 @@ func checkLine(b []byte) (string, *line, error) {
 
 // TamperError reports the first entry of a log that breaks the chain.
 type TamperError struct {
-	// Line is the 1-based line number of the entry.
+	// Line is the 1-based position of the entry in the chain: its line
+	// in a file.
 	Line int
+	// Seq is the entry's sequence number in a store that numbers its
+	// entries (the run history's); 0 for a file.
+	Seq int64
 	// Reason says what is wrong with it.
 	Reason string
 }
 
 func (e *TamperError) Error() string {
+	if e.Seq != 0 {
+		return fmt.Sprintf("audit log: entry %d (seq %d): %s", e.Line, e.Seq, e.Reason)
+	}
 	return fmt.Sprintf("audit log: entry on line %d: %s", e.Line, e.Reason)
 }
 
@@ -203,38 +210,22 @@ type Summary struct {
 // that was edited, inserted, removed or reordered (the entry after a
 // removal is the one reported), or a read error.
 func Verify(r io.Reader) (Summary, error) {
-	var s Summary
+	var c Chain
 	br := bufio.NewReaderSize(r, 64<<10)
-	prev := ""
 	for n := 1; ; n++ {
 		b, err := readLine(br)
 		if err == io.EOF {
-			return s, nil
+			return c.Summary(), nil
 		}
 		if err != nil {
 			if errors.Is(err, errIncomplete) || errors.Is(err, errTooLong) {
-				return s, &TamperError{Line: n, Reason: err.Error()}
+				return c.Summary(), &TamperError{Line: n, Reason: err.Error()}
 			}
-			return s, err
+			return c.Summary(), err
 		}
-		h, l, cerr := checkLine(b)
-		if cerr != nil {
-			return s, &TamperError{Line: n, Reason: cerr.Error()}
+		if err := c.Next(b); err != nil {
+			return c.Summary(), &TamperError{Line: n, Reason: err.Error()}
 		}
-		if l.Prev != prev {
-			reason := "it does not follow the entry before it (an entry was removed, inserted or moved)"
-			if n == 1 {
-				reason = "it is not the first entry of its chain (the entries before it were removed)"
-			}
-			return s, &TamperError{Line: n, Reason: reason}
-		}
-		if s.Entries == 0 {
-			s.First = l.Time
-		}
-		s.Entries++
-		s.Last = l.Time
-		s.LastHash = h
-		prev = h
 	}
 }
 

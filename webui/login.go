@@ -144,13 +144,21 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	// With a file, its tail: it also has what the program recorded
-	// itself (the configuration, workers joining and leaving).
+	// With a file, its tail; else the latest entries of Options.Audit
+	// if it reads back (the run store's): they also have what the
+	// program recorded itself (the configuration, workers joining and
+	// leaving); else the server's own.
 	var es []audit.Entry
 	if s.opts.AuditFile != "" {
 		if f, err := os.Open(s.opts.AuditFile); err == nil {
 			es, _ = audit.Read(f, s.ringSize)
 			f.Close()
+		}
+	} else if rd, ok := s.opts.Audit.(audit.Reader); ok {
+		var err error
+		if es, err = rd.Latest(s.ringSize); err != nil {
+			s.log.Error("cannot read the audit log", "error", err)
+			es = nil
 		}
 	}
 	if es == nil {

@@ -61,6 +61,8 @@ type Options struct {
 	// Audit receives an entry for every login, logout, start, edit,
 	// stop, reset, host change and role denial; nil records them only in
 	// the server's memory (the latest 500, for admins at GET /audit).
+	// When it is an [audit.Reader] (and AuditFile is empty) admins see
+	// its latest entries instead.
 	Audit audit.Sink
 	// AuditFile names the file Audit writes to, shown to admins.
 	AuditFile string
@@ -73,6 +75,10 @@ type Options struct {
 	// Logs holds the program's latest log lines for the Logs tab
 	// (GET /logs, viewer role); nil shows no lines.
 	Logs *LogRing
+	// WorkerLogs holds the lines the workers of a distributed test
+	// forwarded, shown in the Logs tab with their worker's id; nil
+	// shows none.
+	WorkerLogs *WorkerLogRing
 	// OIDC, when set, adds single sign-on with an OpenID Connect
 	// provider (see [OIDC]); it counts as accounts for the address
 	// check, and may stand alone or beside Username or UsersFile.

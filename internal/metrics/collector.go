@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/protobuf/proto"
 )
 
 // Namespace prefixes every metric name.
@@ -70,6 +69,7 @@ type Collector struct {
 	mu       sync.Mutex
 	admitted map[rowKey]bool // rows with their own series
 	warned   bool
+	scratch  histScratch // histogramMetric's buffers, under mu
 }
 
 type rowKey struct{ typ, name string }
@@ -131,7 +131,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range rows {
 		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(r.Requests), r.Type, r.Name)
 		ch <- prometheus.MustNewConstMetric(c.content, prometheus.CounterValue, float64(r.ContentBytes), r.Type, r.Name)
-		ch <- histogramMetric(c.duration, &r.Duration, r.Type, r.Name)
+		ch <- histogramMetric(c.duration, &r.Duration, &c.scratch, r.Type, r.Name)
 	}
 	for k, n := range fails {
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(n), k.typ, k.name, k.class)
@@ -160,7 +160,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.scheduled, prometheus.CounterValue, float64(sc.Scheduled))
 		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(sc.Dropped))
 		ch <- prometheus.MustNewConstMetric(c.missed, prometheus.CounterValue, float64(sc.Missed))
-		ch <- histogramMetric(c.lag, &sc.Lag)
+		ch <- histogramMetric(c.lag, &sc.Lag, &c.scratch)
 	}
 	seen := map[string]bool{}
 	for _, t := range s.Thresholds {
@@ -272,83 +272,132 @@ func ErrorClass(text string) string {
 // buckets (schema NativeSchema) and the classic ClassicBuckets, as
 // client_golang's own histograms are when both are configured: the
 // protobuf format carries both, the text formats the classic ones. The
-// buckets are ascending, so the native spans are built in one pass.
-func histogramMetric(desc *prometheus.Desc, h *Histogram, labels ...string) prometheus.Metric {
-	m := &histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, labels)}
+// buckets are ascending, so the native buckets are found in one pass;
+// the metric is built in a few allocations whatever its bucket count (a
+// scrape of 1,000 rows builds 1,000 of them).
+func histogramMetric(desc *prometheus.Desc, h *Histogram, scratch *histScratch, labels ...string) prometheus.Metric {
+	m := &histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, labels), count: uint64(h.Count), sum: h.Sum,
+		schema: NativeSchema, zeroThreshold: nativeZeroThreshold}
 	dh := &m.h
-	dh.SampleCount = proto.Uint64(uint64(h.Count))
-	dh.SampleSum = proto.Float64(h.Sum)
-	dh.Schema = proto.Int32(NativeSchema)
-	dh.ZeroThreshold = proto.Float64(nativeZeroThreshold)
-	dh.ZeroCount = proto.Uint64(0)
-	dh.Bucket = make([]*dto.Bucket, len(ClassicBuckets))
+	dh.SampleCount, dh.SampleSum, dh.Schema, dh.ZeroThreshold, dh.ZeroCount = &m.count, &m.sum, &m.schema, &m.zeroThreshold, &m.zeroCount
+
+	// Native buckets: the counts of the HDR buckets summed per native
+	// key, ascending.
+	keys, counts := scratch.keys[:0], scratch.counts[:0]
+	defer func() { scratch.keys, scratch.counts = keys, counts }()
+	// Classic buckets, cumulative.
+	classic := make([]dto.Bucket, len(ClassicBuckets))
+	cums := make([]uint64, len(ClassicBuckets))
 	ci := 0
 	var cum uint64
-	// Native buckets: runs of consecutive keys form spans; counts are
-	// stored as deltas from the previous bucket's count.
-	var prevKey int
-	var prevCount, cur int64
-	dh.PositiveDelta = make([]int64, 0, len(h.Buckets))
-	var spanLen *uint32
-	flush := func(key int) {
-		switch gap := key - prevKey - 1; {
-		case spanLen == nil:
-			spanLen = proto.Uint32(0)
-			dh.PositiveSpan = append(dh.PositiveSpan, &dto.BucketSpan{Offset: proto.Int32(int32(key)), Length: spanLen})
-		case gap > 2:
-			spanLen = proto.Uint32(0)
-			dh.PositiveSpan = append(dh.PositiveSpan, &dto.BucketSpan{Offset: proto.Int32(int32(gap)), Length: spanLen})
-		default:
-			// A small gap costs less as empty buckets than as a new span.
-			for range gap {
-				dh.PositiveDelta = append(dh.PositiveDelta, -prevCount)
-				prevCount = 0
-				*spanLen++
-			}
-		}
-		*spanLen++
-		dh.PositiveDelta = append(dh.PositiveDelta, cur-prevCount)
-		prevKey, prevCount = key, cur
-	}
-	curKey, open := 0, false
+	bound := math.Inf(-1) // upper bound of the last native key
 	for _, b := range h.Buckets {
 		if b.Count <= 0 {
 			continue
 		}
-		k := NativeKey(b.Upper)
-		if open && k != curKey {
-			flush(curKey)
-			cur = 0
+		if b.Upper > bound {
+			var k int
+			k, bound = nativeKeyBound(b.Upper)
+			keys = append(keys, k)
+			counts = append(counts, 0)
 		}
-		curKey, open = k, true
-		cur += b.Count
+		counts[len(counts)-1] += b.Count
 		for ci < len(ClassicBuckets) && ClassicBuckets[ci] < b.Upper {
-			dh.Bucket[ci] = &dto.Bucket{UpperBound: proto.Float64(ClassicBuckets[ci]), CumulativeCount: proto.Uint64(cum)}
+			cums[ci] = cum
 			ci++
 		}
 		cum += uint64(b.Count)
 	}
-	if open {
-		flush(curKey)
-	}
 	for ; ci < len(ClassicBuckets); ci++ {
-		dh.Bucket[ci] = &dto.Bucket{UpperBound: proto.Float64(ClassicBuckets[ci]), CumulativeCount: proto.Uint64(cum)}
+		cums[ci] = cum
 	}
-	if len(dh.PositiveSpan) == 0 {
+	dh.Bucket = make([]*dto.Bucket, len(ClassicBuckets))
+	for i := range classic {
+		classic[i].UpperBound, classic[i].CumulativeCount = &ClassicBuckets[i], &cums[i]
+		dh.Bucket[i] = &classic[i]
+	}
+
+	// Runs of keys form spans: a gap of up to 2 empty buckets costs less
+	// as empty buckets than as a new span. Counts are deltas from the
+	// previous bucket's count.
+	nSpans, nDeltas := 0, 0
+	for i, k := range keys {
+		gap := 0
+		if i > 0 {
+			gap = k - keys[i-1] - 1
+		}
+		if i == 0 || gap > 2 {
+			nSpans++
+		} else {
+			nDeltas += gap
+		}
+		nDeltas++
+	}
+	if nSpans == 0 {
 		// No sample: an empty span marks the histogram as native.
-		dh.PositiveSpan = []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}
+		m.spanOffsets, m.spanLengths = []int32{0}, []uint32{0}
+		dh.PositiveSpan = []*dto.BucketSpan{{Offset: &m.spanOffsets[0], Length: &m.spanLengths[0]}}
+		return m
+	}
+	spans := make([]dto.BucketSpan, nSpans)
+	m.spanOffsets, m.spanLengths = make([]int32, nSpans), make([]uint32, nSpans)
+	dh.PositiveDelta = make([]int64, 0, nDeltas)
+	var prev int64
+	s := -1
+	for i, k := range keys {
+		gap := 0
+		if i > 0 {
+			gap = k - keys[i-1] - 1
+		}
+		switch {
+		case i == 0:
+			s++
+			m.spanOffsets[s] = int32(k)
+		case gap > 2:
+			s++
+			m.spanOffsets[s] = int32(gap)
+		default:
+			for range gap {
+				dh.PositiveDelta = append(dh.PositiveDelta, -prev)
+				prev = 0
+				m.spanLengths[s]++
+			}
+		}
+		m.spanLengths[s]++
+		dh.PositiveDelta = append(dh.PositiveDelta, counts[i]-prev)
+		prev = counts[i]
+	}
+	dh.PositiveSpan = make([]*dto.BucketSpan, nSpans)
+	for i := range spans {
+		spans[i].Offset, spans[i].Length = &m.spanOffsets[i], &m.spanLengths[i]
+		dh.PositiveSpan[i] = &spans[i]
 	}
 	return m
+}
+
+// histScratch holds the native keys and counts of the histogram being
+// built, reused from one to the next.
+type histScratch struct {
+	keys   []int
+	counts []int64
 }
 
 // nativeZeroThreshold is client_golang's default: no sample is that short.
 var nativeZeroThreshold = math.Ldexp(1, -128)
 
-// histMetric is a constant histogram written as built.
+// histMetric is a constant histogram written as built; it holds the
+// values its dto.Histogram points to.
 type histMetric struct {
 	desc   *prometheus.Desc
 	labels []*dto.LabelPair
 	h      dto.Histogram
+
+	count              uint64
+	sum, zeroThreshold float64
+	schema             int32
+	zeroCount          uint64
+	spanOffsets        []int32
+	spanLengths        []uint32
 }
 
 func (m *histMetric) Desc() *prometheus.Desc { return m.desc }
@@ -357,6 +406,18 @@ func (m *histMetric) Write(out *dto.Metric) error {
 	out.Label = m.labels
 	out.Histogram = &m.h
 	return nil
+}
+
+// nativeKeyBound returns NativeKey(v) and the upper bound of that bucket:
+// the values up to it (and above the previous bucket's bound) have the
+// same key.
+func nativeKeyBound(v float64) (key int, bound float64) {
+	frac, exp := math.Frexp(v)
+	i, _ := slices.BinarySearch(nativeBounds, frac)
+	if i == len(nativeBounds) {
+		return i + (exp-1)*len(nativeBounds), math.Ldexp(1, exp)
+	}
+	return i + (exp-1)*len(nativeBounds), math.Ldexp(nativeBounds[i], exp)
 }
 
 // NativeKey returns the index of the native histogram bucket (schema

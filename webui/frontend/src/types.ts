@@ -10,6 +10,8 @@ export interface Info {
   classes: string[];
   class_picker: boolean;
   shape: boolean;
+  percentiles?: number[];
+  chart_percentiles?: number[];
   options?: OptionInfo[];
 }
 
@@ -42,6 +44,7 @@ export interface Entry {
   total_fail_per_sec: number;
   avg_content_length: number;
   percentiles?: number[];
+  quantiles?: number[];
 }
 
 export interface ErrorRow {
@@ -142,6 +145,7 @@ export interface HistoryPoint {
   p95: number;
   p99: number;
   avg: number;
+  p?: number[];
 }
 
 export interface Ratios {
