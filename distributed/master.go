@@ -203,6 +203,7 @@ type mworker struct {
 	target   []int // per class; nil: none
 	part     Part  // last part sent with a spawn; zero: none
 	stopped  bool  // answered the last Stop
+	maxUsers int   // the worker's ceiling on users, from its hello
 	quit     bool  // announced it is going away
 
 	repMu   sync.Mutex // serialises report merging
@@ -506,6 +507,10 @@ func (m *Master) register(h *Hello, mc *mconn) (*mworker, error) {
 	}
 	w.conn, w.state, w.lastSeen, w.quit = mc, "ready", time.Now(), false
 	w.target, w.users, w.counts, w.part = nil, 0, nil, Part{}
+	w.maxUsers = h.MaxUsers
+	if w.maxUsers == 0 {
+		w.maxUsers = DefaultMaxUsers
+	}
 	welcome, err := Encode(&Welcome{Index: w.index, Session: m.session, HeartbeatInterval: m.iv})
 	if err != nil {
 		return nil, err
@@ -871,8 +876,21 @@ func (m *Master) Start(t Target) error {
 	if m.closed {
 		return errors.New("the master is closed")
 	}
-	if len(m.liveLocked()) == 0 {
+	live := m.liveLocked()
+	if len(live) == 0 {
 		return errors.New("no worker is connected: start workers before the test")
+	}
+	if t.Arrival == nil {
+		// Before anything proportional to t.Users is computed (the
+		// spawn order of every user): a request beyond what the workers
+		// run is refused, not materialized.
+		ceiling := 0
+		for _, w := range live {
+			ceiling += w.maxUsers
+		}
+		if t.Users > ceiling {
+			return fmt.Errorf("users is %d: more than the %d connected workers run (%d in all, the sum of their --max-users-per-worker): start more workers or raise their ceiling", t.Users, len(live), ceiling)
+		}
 	}
 	mt := &mtest{target: t, listed: listed, goal: t.Users}
 	if old := m.test; old != nil {

@@ -81,6 +81,11 @@ type Hello struct {
 	Capabilities []string `json:"capabilities"`
 	// Classes are the user classes the worker's binary has.
 	Classes []string `json:"classes"`
+	// MaxUsers is the worker's ceiling on users (--max-users-per-worker):
+	// the master refuses a test asking for more users than its workers'
+	// ceilings add up to. 0 from a worker that does not say (the master
+	// assumes DefaultMaxUsers).
+	MaxUsers int `json:"max_users,omitempty"`
 }
 
 // Welcome accepts a worker.
@@ -323,6 +328,9 @@ func (h *Hello) check() error {
 	}
 	if err := checkNames("capabilities", h.Capabilities); err != nil {
 		return err
+	}
+	if h.MaxUsers < 0 || h.MaxUsers > msgMaxUsers {
+		return fmt.Errorf("max_users is %d; allowed 0 to %d", h.MaxUsers, msgMaxUsers)
 	}
 	return checkNames("classes", h.Classes)
 }

@@ -376,7 +376,8 @@ func (w *Worker) connect(ctx context.Context) (welcomed bool, err error) {
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(w.cfg.ReadLimit)
-	hello, err := Encode(&Hello{Version: ProtocolVersion, WorkerID: w.cfg.ID, Capabilities: w.cfg.Capabilities, Classes: w.cfg.Classes})
+	hello, err := Encode(&Hello{Version: ProtocolVersion, WorkerID: w.cfg.ID, Capabilities: w.cfg.Capabilities, Classes: w.cfg.Classes,
+		MaxUsers: min(w.cfg.MaxUsers, msgMaxUsers)})
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
