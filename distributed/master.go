@@ -99,6 +99,12 @@ type MasterConfig struct {
 	// passed again), never concurrently for the same worker. An error
 	// is logged and the report is not acknowledged.
 	OnReport func(workerID string, r *Report) error
+	// OnLogs, when set, receives the log lines a worker forwards (see
+	// [Logs]), within the worker's rate (LogLinesPerSecond, bursts of
+	// LogLinesBurst; more are dropped and logged), cleaned of control
+	// characters. It is never called concurrently for the same worker and
+	// must return at once.
+	OnLogs func(workerID string, lines []string)
 	// OnRampDone is called when a Start's ramp has reached its target.
 	OnRampDone func(users int)
 	// OnWorkerEvent, when set, is told of every worker that joins, is
@@ -208,6 +214,9 @@ type mworker struct {
 
 	repMu   sync.Mutex // serialises report merging
 	lastSeq uint64     // highest merged report
+
+	logMu sync.Mutex // guards logs
+	logs  logLimiter // the worker's forwarded log lines' rate
 }
 
 type mconn struct {
@@ -633,6 +642,10 @@ func (m *Master) handle(w *mworker, mc *mconn, msg Message) bool {
 		w.users, w.counts = v.Users, v.Counts
 		m.mu.Unlock()
 		m.merge(w, v)
+		return true
+	case *Logs:
+		m.mu.Unlock()
+		m.takeLogs(w, v.Lines)
 		return true
 	case *Custom:
 		fn := m.handlers[v.Type]
