@@ -302,7 +302,7 @@ func historyPrintRun(w io.Writer, r *history.Run) error {
 	_ = tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "Type\tName\tRequests\tFails\tAvg ms\tp50\tp95\tp99\tp99.9\tMax ms\t")
+	fmt.Fprintln(tw, "Type\tName\tRequests\tFails\tAborted\tAvg ms\tp50\tp95\tp99\tp99.9\tMax ms\t")
 	rows := append(append([]history.Row{}, r.Rows...), r.Total)
 	for _, row := range rows {
 		var ps []string
@@ -313,8 +313,8 @@ func historyPrintRun(w io.Writer, r *history.Run) error {
 			}
 			ps = append(ps, historyMS(v))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", consoleSanitize(row.Type), consoleSanitize(row.Name),
-			row.Requests, row.Failures, historyMS(row.Mean()), ps[0], ps[1], ps[2], ps[3], historyMS(row.Max))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", consoleSanitize(row.Type), consoleSanitize(row.Name),
+			row.Requests, row.Failures, row.Aborted, historyMS(row.Mean()), ps[0], ps[1], ps[2], ps[3], historyMS(row.Max))
 	}
 	_ = tw.Flush()
 	if len(r.Thresholds) > 0 {
@@ -358,7 +358,7 @@ func historyParseTolerance(s string) (float64, error) {
 func historyPrintCompare(w io.Writer, c *history.Comparison, tol float64) {
 	fmt.Fprintf(w, "Reference: %s\n", c.Runs[0].ID)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "Row\tRun\tReq/s\tFail %\tp50 ms\tp95 ms\tp99 ms")
+	fmt.Fprintln(tw, "Row\tRun\tReq/s\tFail %\tAborted\tp50 ms\tp95 ms\tp99 ms")
 	delta := func(ref, v float64) string {
 		d := history.Delta(ref, v)
 		if d == 0 {
@@ -382,11 +382,11 @@ func historyPrintCompare(w io.Writer, c *history.Comparison, tol float64) {
 				label = consoleSanitize(name)
 			}
 			if !st.Present {
-				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", label, c.Runs[i].ID)
+				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\n", label, c.Runs[i].ID)
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.2f%s\t%.2f%s\t%s%s\t%s%s\t%s%s\n", label, c.Runs[i].ID,
-				st.RPS, delta(ref.RPS, st.RPS), 100*st.FailRatio, delta(ref.FailRatio, st.FailRatio),
+			fmt.Fprintf(tw, "%s\t%s\t%.2f%s\t%.2f%s\t%d\t%s%s\t%s%s\t%s%s\n", label, c.Runs[i].ID,
+				st.RPS, delta(ref.RPS, st.RPS), 100*st.FailRatio, delta(ref.FailRatio, st.FailRatio), st.Aborted,
 				historyMS(st.P50), delta(float64(ref.P50), float64(st.P50)),
 				historyMS(st.P95), delta(float64(ref.P95), float64(st.P95)),
 				historyMS(st.P99), delta(float64(ref.P99), float64(st.P99)))

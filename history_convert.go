@@ -14,7 +14,7 @@ import (
 
 // historyRow converts one row of the statistics.
 func historyRow(e *EntryStats) (history.Row, error) {
-	row := history.Row{Type: e.Type, Name: e.Name, Requests: e.Requests, Failures: e.Failures,
+	row := history.Row{Type: e.Type, Name: e.Name, Requests: e.Requests, Failures: e.Failures, Aborted: e.Aborted,
 		TotalTime: e.TotalTime, Min: e.Min, Max: e.Max, ContentBytes: e.ContentBytes}
 	if e.hist != nil && e.hist.TotalCount() > 0 {
 		enc, err := e.hist.Encode()
@@ -96,7 +96,7 @@ func HistorySnapshot(r *history.Run) (*Snapshot, error) {
 	el := s.Time.Sub(s.Start).Seconds()
 	entry := func(row *history.Row) (*EntryStats, error) {
 		e := &EntryStats{Type: row.Type, Name: row.Name, Requests: row.Requests, Failures: row.Failures,
-			TotalTime: row.TotalTime, Min: row.Min, Max: row.Max, ContentBytes: row.ContentBytes}
+			Aborted: row.Aborted, TotalTime: row.TotalTime, Min: row.Min, Max: row.Max, ContentBytes: row.ContentBytes}
 		h, err := row.Histogram()
 		if err != nil {
 			return nil, err

@@ -31,8 +31,10 @@ type historyOutput struct {
 	o     *options
 	r     sessionRunner
 	// web is set in web UI mode, where a session runs any number of
-	// tests: one that stopped is saved at the next tick.
-	web bool
+	// tests: events has their starts and stops, recorded at the next
+	// tick (history_events.go).
+	web    bool
+	events historyEvents
 	// base is the baseline run and its statistics, nil without one.
 	base     *history.Run
 	baseSnap *Snapshot
@@ -78,6 +80,9 @@ func newHistoryOutput(ctx context.Context, p *Program, r sessionRunner, o *optio
 	log.Info("keeping the run history", "store", st.String())
 	h := &historyOutput{store: st, log: log, o: o, r: r, web: !o.headless}
 	h.meta = historyMeta(p, r, o)
+	if h.web {
+		h.events.subscribe(r)
+	}
 	if o.hist.baseline != "" {
 		base, err := st.Baseline(ctx, o.hist.baseline, "")
 		switch {
@@ -214,9 +219,19 @@ func (h *historyOutput) checkpoints(run *history.Run, ch <-chan *Snapshot) {
 }
 
 // onTick starts recording a test that started and queues a checkpoint
-// of a running one, never waiting for the database. In web UI mode, a
-// test that stopped is saved.
+// of a running one, never waiting for the database. In web UI mode, the
+// tests that started and stopped since the last tick are recorded first,
+// a stopped one saved with its final statistics.
 func (h *historyOutput) onTick(s *Snapshot, users int) {
+	if h.web {
+		h.drainEvents(nil)
+		st := h.r.State()
+		if h.cur == nil || s.Time.Before(h.cur.Start) || (st != StateSpawning && st != StateRunning) {
+			return // no test, or s is from before this one
+		}
+		h.checkpoint(s, users)
+		return
+	}
 	st := h.r.State()
 	if h.cur == nil {
 		if st == StateSpawning || st == StateRunning {
@@ -225,13 +240,15 @@ func (h *historyOutput) onTick(s *Snapshot, users int) {
 			return
 		}
 	}
+	h.checkpoint(s, users)
+}
+
+// checkpoint records the peak users and queues s for the checkpoint
+// goroutine, replacing an older snapshot it has not taken yet.
+func (h *historyOutput) checkpoint(s *Snapshot, users int) {
 	h.mu.Lock()
 	h.cur.Users = max(h.cur.Users, users) // the peak
 	h.mu.Unlock()
-	if h.web && st == StateStopped {
-		h.finishNow(s, h.r.EndReason())
-		return
-	}
 	select {
 	case <-h.ckpt: // drop an older one not yet taken
 	default:
@@ -241,22 +258,17 @@ func (h *historyOutput) onTick(s *Snapshot, users int) {
 
 // onFinish saves the session's last test with its result.
 func (h *historyOutput) onFinish(res *runResult) {
-	if !res.ran || (h.web && h.cur == nil) {
+	if h.web {
+		// The session stopped the runner: its last stop is queued.
+		h.drainEvents(res)
+		if h.cur == nil {
+			return
+		}
+	}
+	if !res.ran {
 		return
 	}
 	h.finish(res.snapshot, res.verdict, res.exitCode, res.reason)
-}
-
-// finishNow finishes the test with its verdict and exit code as they
-// are now (a test stopped from the web UI).
-func (h *historyOutput) finishNow(s *Snapshot, reason EndReason) {
-	var v *Verdict
-	ths := h.r.testConfig().Thresholds
-	if len(ths) > 0 {
-		vv := h.verdict(h.r.Verdict(), s, ths)
-		v = &vv
-	}
-	h.finish(s, v, exitCode(h.o.exitCodeOnError, ths, s, v), reason)
 }
 
 // verdict completes the runner's verdict with the thresholds relative to
@@ -288,8 +300,9 @@ func (h *historyOutput) verdict(v Verdict, s *Snapshot, ths []Threshold) Verdict
 	return v
 }
 
-// finish saves the test's final statistics and outcome, waits for the
-// save and applies the retention policy. The error is logged.
+// finish saves the test's final statistics (those of its last
+// checkpoint when s is nil) and outcome, waits for the save and applies
+// the retention policy. The error is logged.
 func (h *historyOutput) finish(s *Snapshot, v *Verdict, code int, reason EndReason) {
 	if h.cur == nil {
 		h.begin(s.Start)
@@ -313,7 +326,10 @@ func (h *historyOutput) finish(s *Snapshot, v *Verdict, code int, reason EndReas
 	run.Nodes, run.Workers = historyNodes(h.r)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := historyFillStats(run, s)
+	var err error
+	if s != nil {
+		err = historyFillStats(run, s)
+	}
 	if err == nil {
 		err = h.store.Save(ctx, run)
 	}
@@ -356,6 +372,7 @@ func (h *historyOutput) close() {
 	if h == nil {
 		return
 	}
+	h.events.unsubscribe()
 	if h.cur != nil {
 		close(h.ckpt)
 		h.wg.Wait()

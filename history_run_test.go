@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -297,5 +300,81 @@ func TestHistoryKilledRunIsCheckpointed(t *testing.T) {
 	}
 	if !got.End.IsZero() || got.Requests == 0 || len(got.Points) == 0 || got.Total.Hist == "" || got.Status == history.Finished {
 		t.Errorf("killed run: end %v, %d requests, %d points, status %s", got.End, got.Requests, len(got.Points), got.Status)
+	}
+}
+
+// A run whose requests are in flight at its end is saved with exactly
+// the live final counts, aborted ones included: each row's and the
+// total's requests, failures and aborted equal the JSON output's
+// num_requests, num_failures and num_aborted (and the server's count),
+// and `history show` and the export carry them.
+func TestHistoryAbortedCountsSaved(t *testing.T) {
+	var seen atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Add(1)
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	class := &locust.Class[*webUser]{
+		Name:  "Slow",
+		New:   func() *webUser { return &webUser{} },
+		Tasks: []locust.Task[*webUser]{{Name: "slow", Weight: 1, Fn: func(u *webUser, ctx context.Context) error { u.Client.Get(ctx, "/slow"); return nil }}},
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	prog := func() *locust.Program { return &locust.Program{Classes: []locust.UserClass{class}} }
+	res := runMain(t, prog(), "--headless", "-u", "3", "-r", "100", "-t", "450ms", "-H", srv.URL, "--json", "--history", db)
+	if res.code != 0 {
+		t.Fatalf("exit code %d\n%s", res.code, res.stderr)
+	}
+	type counts struct {
+		Type     string `json:"type"`
+		Name     string `json:"name"`
+		Requests int64  `json:"num_requests"`
+		Failures int64  `json:"num_failures"`
+		Aborted  int64  `json:"num_aborted"`
+	}
+	var doc struct {
+		Stats []counts `json:"entries"`
+		Total counts   `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Total.Aborted == 0 || doc.Total.Requests != seen.Load() || len(doc.Stats) != 1 {
+		t.Fatalf("live run: %+v, server saw %d; want aborted requests in one row", doc, seen.Load())
+	}
+	s := histOpen(t, db)
+	list, err := s.List(context.Background(), history.Filter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List = %v, %v", list, err)
+	}
+	run, err := s.Get(context.Background(), list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func(r history.Row) counts {
+		return counts{Type: r.Type, Name: r.Name, Requests: r.Requests, Failures: r.Failures, Aborted: r.Aborted}
+	}
+	if got := stored(run.Total); got.Requests != doc.Total.Requests || got.Failures != doc.Total.Failures || got.Aborted != doc.Total.Aborted {
+		t.Errorf("stored total %+v, live %+v", got, doc.Total)
+	}
+	if len(run.Rows) != 1 || stored(run.Rows[0]) != doc.Stats[0] {
+		t.Errorf("stored rows %+v, live %+v", run.Rows, doc.Stats)
+	}
+	snap, err := locust.HistorySnapshot(run)
+	if err != nil || snap.Total.Aborted != doc.Total.Aborted {
+		t.Errorf("HistorySnapshot: aborted %d, %v; want %d", snap.Total.Aborted, err, doc.Total.Aborted)
+	}
+	show := runMain(t, prog(), "history", "show", run.ID, "--history", db)
+	if !strings.Contains(show.stdout, "Aborted") || !strings.Contains(show.stdout, itoa(doc.Total.Aborted)) {
+		t.Errorf("history show does not tell the aborted requests:\n%s", show.stdout)
+	}
+	exp := runMain(t, prog(), "history", "export", run.ID, "--history", db)
+	if !strings.Contains(exp.stdout, `"aborted": `+itoa(doc.Total.Aborted)) {
+		t.Errorf("the export does not hold the aborted count %d:\n%.500s", doc.Total.Aborted, exp.stdout)
 	}
 }

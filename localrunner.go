@@ -713,6 +713,7 @@ func (r *LocalRunner) startMonitors(t *testRun) (*thWatch, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { r.cpuMonitor(ctx) })
+	wg.Go(func() { gcTune(ctx) }) // gctune.go
 	return watch, func() {
 		cancel()
 		wg.Wait()

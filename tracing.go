@@ -102,8 +102,12 @@ func (c *httpClient) traceStart(ctx context.Context, r *Response, rq *httpReq, p
 		attrs := []attribute.KeyValue{attribute.String("http.request.method", r.Method), attribute.String("url.full", full)}
 		if u, err := url.Parse(full); err == nil {
 			port := u.Port()
-			if port == "" {
-				port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+			switch {
+			case port != "":
+			case u.Scheme == "https":
+				port = "443"
+			default:
+				port = "80"
 			}
 			attrs = append(attrs, attribute.String("server.address", u.Hostname()))
 			if n, err := strconv.Atoi(port); err == nil {

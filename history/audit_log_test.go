@@ -148,9 +148,7 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		if v, _ := old.Version(ctx); v != 2 {
 			t.Fatalf("version %d, want 2", v)
 		}
-		if err := old.Save(ctx, testRun(t, "v2run", t0, 3)); err != nil {
-			t.Fatal(err)
-		}
+		saveV2(t, old, "v2run", 3)
 		if _, err := old.db.ExecContext(ctx, `SELECT 1 FROM audit_log`); err == nil {
 			t.Fatal("schema 2 already has the audit log")
 		}

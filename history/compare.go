@@ -11,8 +11,11 @@ import (
 // shows.
 type RowStats struct {
 	// Present is false when the run has no such row.
-	Present   bool
-	Requests  int64
+	Present  bool
+	Requests int64
+	// Aborted counts the requests the test's stop cut short (in
+	// Requests, not in the fail ratio).
+	Aborted   int64
 	RPS       float64 // whole-run requests per second
 	FailRatio float64 // 0..1
 	P50       time.Duration
@@ -48,7 +51,7 @@ func Compare(runs ...*Run) (*Comparison, error) {
 		c.Runs = append(c.Runs, r.Summary)
 		el := r.StatsTime.Sub(r.StatsStart).Seconds()
 		stats := func(row *Row) (RowStats, error) {
-			st := RowStats{Present: true, Requests: row.Requests}
+			st := RowStats{Present: true, Requests: row.Requests, Aborted: row.Aborted}
 			if row.Requests > 0 {
 				st.FailRatio = float64(row.Failures) / float64(row.Requests)
 			}

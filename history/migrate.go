@@ -83,6 +83,21 @@ var migrations = []string{
 		hash TEXT NOT NULL
 	);
 	CREATE INDEX audit_log_time ON audit_log (time_ns)`,
+	// 4: the runs table keeps only what a list shows: the details (JSON
+	// of options, failures, thresholds, ... often kilobytes) move to a
+	// table of their own, so that listing 10,000 runs reads no overflow
+	// pages; the list's order (newest first, then id) gets an index of
+	// its own, so a page is one indexed query; rows keep their aborted
+	// requests.
+	`CREATE TABLE run_details (
+		run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+		detail TEXT NOT NULL
+	);
+	INSERT INTO run_details (run_id, detail) SELECT id, detail FROM runs;
+	ALTER TABLE runs DROP COLUMN detail;
+	DROP INDEX runs_started;
+	CREATE INDEX runs_started_id ON runs (started_ns, id);
+	ALTER TABLE run_rows ADD COLUMN aborted BIGINT NOT NULL DEFAULT 0`,
 }
 
 // SchemaVersion is the schema version this package writes.

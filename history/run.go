@@ -173,10 +173,13 @@ type Worker struct {
 // TotalTime sums the response times, which Min and Max bound; ContentBytes
 // sums the responses' content lengths.
 type Row struct {
-	Type         string        `json:"type"`
-	Name         string        `json:"name"`
-	Requests     int64         `json:"requests"`
-	Failures     int64         `json:"failures"`
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	Requests int64  `json:"requests"`
+	Failures int64  `json:"failures"`
+	// Aborted counts the requests cut short by the test's stop (Locust's
+	// num_aborted): counted in Requests, not in Failures.
+	Aborted      int64         `json:"aborted,omitempty"`
 	TotalTime    time.Duration `json:"total_time_ns"`
 	Min          time.Duration `json:"min_ns"`
 	Max          time.Duration `json:"max_ns"`

@@ -179,15 +179,20 @@ func (s *Store) saveAt(ctx context.Context, r *Run, updated time.Time) (err erro
 		ended = r.End.UnixNano()
 	}
 	_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO runs (id, started_ns, ended_ns, updated_ns, end_reason, exit_code,
-		verdict, host, users, requests, failures, p95_ns, rps, labels, detail, profile)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		verdict, host, users, requests, failures, p95_ns, rps, labels, profile)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET started_ns = excluded.started_ns, ended_ns = excluded.ended_ns,
 		updated_ns = excluded.updated_ns, end_reason = excluded.end_reason, exit_code = excluded.exit_code,
 		verdict = excluded.verdict, host = excluded.host, users = excluded.users, requests = excluded.requests,
 		failures = excluded.failures, p95_ns = excluded.p95_ns, rps = excluded.rps, labels = excluded.labels,
-		detail = excluded.detail, profile = excluded.profile`),
+		profile = excluded.profile`),
 		r.ID, r.Start.UnixNano(), ended, r.Updated.UnixNano(), r.EndReason, r.ExitCode, r.Verdict, r.Host,
-		r.Users, r.Requests, r.Failures, int64(r.P95), finite(r.RPS), labels, string(detail), r.Profile)
+		r.Users, r.Requests, r.Failures, int64(r.P95), finite(r.RPS), labels, r.Profile)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO run_details (run_id, detail) VALUES (?, ?)
+		ON CONFLICT (run_id) DO UPDATE SET detail = excluded.detail`), r.ID, string(detail))
 	if err != nil {
 		return err
 	}
@@ -200,10 +205,10 @@ func (s *Store) saveAt(ctx context.Context, r *Run, updated time.Time) (err erro
 		return err
 	}
 	rows := append([]Row{r.Total}, r.Rows...)
-	err = s.insertMany(ctx, tx, `INSERT INTO run_rows (run_id, pos, type, name, requests, failures, total_ns, min_ns,
-		max_ns, content_bytes, hist) VALUES `, 11, len(rows), func(i int) []any {
+	err = s.insertMany(ctx, tx, `INSERT INTO run_rows (run_id, pos, type, name, requests, failures, aborted, total_ns,
+		min_ns, max_ns, content_bytes, hist) VALUES `, 12, len(rows), func(i int) []any {
 		w := rows[i]
-		return []any{r.ID, i - 1, w.Type, w.Name, w.Requests, w.Failures, int64(w.TotalTime), int64(w.Min),
+		return []any{r.ID, i - 1, w.Type, w.Name, w.Requests, w.Failures, w.Aborted, int64(w.TotalTime), int64(w.Min),
 			int64(w.Max), w.ContentBytes, w.Hist}
 	})
 	if err != nil {
@@ -272,17 +277,27 @@ func encodeLabels(m map[string]string) string {
 	return q.Encode()
 }
 
+// decodeLabels decodes what encodeLabels wrote. Lists decode one labels
+// column per run, so it unescapes only the parts that need it.
 func decodeLabels(s string) (map[string]string, error) {
 	if s == "" {
 		return nil, nil
 	}
-	q, err := url.ParseQuery(s)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string, len(q))
-	for k, v := range q {
-		m[k] = v[0]
+	m := make(map[string]string, strings.Count(s, "&")+1)
+	for part := range strings.SplitSeq(s, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		if strings.ContainsAny(part, "%+") {
+			var err error
+			if k, err = url.QueryUnescape(k); err != nil {
+				return nil, err
+			}
+			if v, err = url.QueryUnescape(v); err != nil {
+				return nil, err
+			}
+		}
+		if _, dup := m[k]; !dup {
+			m[k] = v
+		}
 	}
 	return m, nil
 }
@@ -328,7 +343,8 @@ func (s *Store) scanSummary(sc scanner, extra ...any) (Summary, error) {
 // an error wrapping [ErrNotFound].
 func (s *Store) Get(ctx context.Context, id string) (*Run, error) {
 	var detail string
-	row := s.db.QueryRowContext(ctx, s.bind(`SELECT `+summaryColumns+`, detail FROM runs WHERE id = ?`), id)
+	row := s.db.QueryRowContext(ctx, s.bind(`SELECT `+summaryColumns+`, COALESCE(d.detail, '{}') FROM runs
+		LEFT JOIN run_details d ON d.run_id = runs.id WHERE id = ?`), id)
 	sum, err := s.scanSummary(row, &detail)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("run %q: %w", id, ErrNotFound)
@@ -350,8 +366,8 @@ func (s *Store) Get(ctx context.Context, id string) (*Run, error) {
 }
 
 func (s *Store) readRows(ctx context.Context, r *Run) error {
-	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT pos, type, name, requests, failures, total_ns, min_ns, max_ns,
-		content_bytes, hist FROM run_rows WHERE run_id = ? ORDER BY pos`), r.ID)
+	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT pos, type, name, requests, failures, aborted, total_ns, min_ns,
+		max_ns, content_bytes, hist FROM run_rows WHERE run_id = ? ORDER BY pos`), r.ID)
 	if err != nil {
 		return err
 	}
@@ -363,7 +379,7 @@ func (s *Store) readRows(ctx context.Context, r *Run) error {
 			pos         int
 			tot, mn, mx int64
 		)
-		if err := rows.Scan(&pos, &w.Type, &w.Name, &w.Requests, &w.Failures, &tot, &mn, &mx, &w.ContentBytes, &w.Hist); err != nil {
+		if err := rows.Scan(&pos, &w.Type, &w.Name, &w.Requests, &w.Failures, &w.Aborted, &tot, &mn, &mx, &w.ContentBytes, &w.Hist); err != nil {
 			return err
 		}
 		w.TotalTime, w.Min, w.Max = time.Duration(tot), time.Duration(mn), time.Duration(mx)
@@ -418,7 +434,11 @@ func (s *Store) where(f Filter) (string, []any) {
 	var conds []string
 	var args []any
 	for _, k := range sortedKeys(f.Labels) {
-		conds = append(conds, `id IN (SELECT run_id FROM run_labels WHERE key = ? AND value = ?)`)
+		// EXISTS, not IN: a page of runs with a common label walks the
+		// runs newest first (runs_started_id) and stops at the page's
+		// end, checking each run's label by its primary key, instead of
+		// sorting every run with the label.
+		conds = append(conds, `EXISTS (SELECT 1 FROM run_labels l WHERE l.run_id = runs.id AND l.key = ? AND l.value = ?)`)
 		args = append(args, k, f.Labels[k])
 	}
 	if f.Host != "" {
@@ -463,7 +483,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Summary, error) {
 		return nil, fmt.Errorf("failed to list runs: %w", err)
 	}
 	defer rows.Close()
-	var out []Summary
+	out := make([]Summary, 0, min(max(f.Limit, 0), 1000))
 	for rows.Next() {
 		sum, err := s.scanSummary(rows)
 		if err != nil {
@@ -512,7 +532,7 @@ func (s *Store) Delete(ctx context.Context, id string) (err error) {
 
 func (s *Store) deleteTx(ctx context.Context, tx *sql.Tx, id string) (int64, error) {
 	for _, q := range []string{`DELETE FROM run_labels WHERE run_id = ?`, `DELETE FROM run_rows WHERE run_id = ?`,
-		`DELETE FROM run_points WHERE run_id = ?`} {
+		`DELETE FROM run_points WHERE run_id = ?`, `DELETE FROM run_details WHERE run_id = ?`} {
 		if _, err := tx.ExecContext(ctx, s.bind(q), id); err != nil {
 			return 0, err
 		}

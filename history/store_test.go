@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -67,12 +68,12 @@ func testRun(t testing.TB, id string, start time.Time, points int) *Run {
 			Schedule:   []byte(`{"scheduled":10}`),
 			Baseline:   "20260101-000000-000000"},
 		Rows: []Row{
-			{Type: "GET", Name: "/a", Requests: 200, Failures: 2, TotalTime: 2 * time.Second, Min: time.Millisecond,
+			{Type: "GET", Name: "/a", Requests: 200, Failures: 2, Aborted: 4, TotalTime: 2 * time.Second, Min: time.Millisecond,
 				Max: 100 * time.Millisecond, ContentBytes: 2000, Hist: testHist(t, 1000, 5000, 100000)},
 			{Type: "POST", Name: "/b", Requests: 100, Failures: 1, TotalTime: time.Second, Min: time.Millisecond,
 				Max: 50 * time.Millisecond, ContentBytes: 100, Hist: testHist(t, 1000, 50000)},
 		},
-		Total: Row{Name: "Aggregated", Requests: 300, Failures: 3, TotalTime: 3 * time.Second, Min: time.Millisecond,
+		Total: Row{Name: "Aggregated", Requests: 300, Failures: 3, Aborted: 4, TotalTime: 3 * time.Second, Min: time.Millisecond,
 			Max: 100 * time.Millisecond, ContentBytes: 2100, Hist: testHist(t, 1000, 5000, 100000, 1000, 50000)},
 	}
 	for i := range points {
@@ -384,6 +385,72 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	})
 }
 
+// saveV2 writes a run of 300 requests with points points as schema
+// version 2 kept it (details in runs.detail, rows without aborted).
+func saveV2(t *testing.T, s *Store, id string, points int) {
+	t.Helper()
+	ctx := context.Background()
+	r := testRun(t, id, t0, points)
+	detail, err := json.Marshal(r.Detail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO runs (id, started_ns, ended_ns, updated_ns, host, users, requests,
+		failures, labels, detail, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, t0.UnixNano(),
+		r.End.UnixNano(), t0.UnixNano(), r.Host, r.Users, r.Requests, r.Failures, encodeLabels(r.Labels), string(detail), r.Profile)
+	if err == nil {
+		_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO run_rows (run_id, pos, type, name, requests, failures, total_ns,
+			min_ns, max_ns, content_bytes, hist) VALUES (?, -1, '', 'Aggregated', ?, ?, ?, ?, ?, ?, ?)`), id,
+			r.Total.Requests, r.Total.Failures, int64(r.Total.TotalTime), int64(r.Total.Min), int64(r.Total.Max),
+			r.Total.ContentBytes, r.Total.Hist)
+	}
+	for k, v := range r.Labels {
+		if err == nil {
+			_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO run_labels (run_id, key, value) VALUES (?, ?, ?)`), id, k, v)
+		}
+	}
+	for _, p := range r.Points {
+		if err != nil {
+			break
+		}
+		_, err = s.db.ExecContext(ctx, s.bind(`INSERT INTO run_points (run_id, t_ns, users, requests, failures, rps,
+			fail_per_sec, p50_ns, p95_ns, p99_ns, avg_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, p.Time.UnixNano(),
+			p.Users, p.Requests, p.Failures, p.RPS, p.FailPerSec, int64(p.P50), int64(p.P95), int64(p.P99), int64(p.AvgTime))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUpgradeFromVersion2Runs opens a store of schema version 2 (details
+// in the runs table) with this package: the run keeps its details,
+// rows and points, reads zero aborted requests, and lists as before.
+func TestUpgradeFromVersion2Runs(t *testing.T) {
+	backends(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		old, err := open(ctx, dsn, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saveV2(t, old, "v2run", 3)
+		old.Close()
+		s := openT(t, dsn)
+		r, err := s.Get(ctx, "v2run")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := testRun(t, "v2run", t0, 3)
+		if r.Requests != 300 || len(r.Points) != 3 || r.SpawnRate != want.SpawnRate || !reflect.DeepEqual(r.Options, want.Options) ||
+			len(r.Errors) != 1 || r.Total.Hist != want.Total.Hist || r.Total.Aborted != 0 || r.Labels["env"] != "staging" {
+			t.Errorf("upgraded run: %+v", r)
+		}
+		list, err := s.List(ctx, Filter{Labels: map[string]string{"env": "staging"}, Limit: 10})
+		if err != nil || len(list) != 1 || list[0].ID != "v2run" {
+			t.Errorf("List after the upgrade = %+v, %v", list, err)
+		}
+	})
+}
+
 func TestSQLiteFileModeAndBadFiles(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -410,6 +477,25 @@ func TestSQLiteFileModeAndBadFiles(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "run store") {
 			t.Errorf("Open(%q) = %v, want an error naming the run store", bad, err)
 		}
+	}
+}
+
+// Labels survive the runs table's encoding whatever their characters.
+func TestLabelsEncoding(t *testing.T) {
+	for _, m := range []map[string]string{nil, {"a": ""}, {"commit": "abc123", "env": "staging"},
+		{"k y": "v&w=x", "100%": "a+b c", "ü": "%zz", "=": "&"}} {
+		got, err := decodeLabels(encodeLabels(m))
+		if err != nil || len(got) != len(m) {
+			t.Errorf("labels %q: decoded %q, %v", m, got, err)
+		}
+		for k, v := range m {
+			if got[k] != v {
+				t.Errorf("labels %q: %q decoded as %q", m, k, got[k])
+			}
+		}
+	}
+	if _, err := decodeLabels("a=%zz"); err == nil {
+		t.Error("a bad escape decoded without an error")
 	}
 }
 

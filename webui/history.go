@@ -299,6 +299,7 @@ const DefaultHistoryTolerance = 0.10
 type historyCompareStat struct {
 	Present   bool    `json:"present"`
 	Requests  int64   `json:"requests"`
+	Aborted   int64   `json:"aborted"` // requests the stop cut short
 	RPS       float64 `json:"rps"`
 	FailRatio float64 `json:"fail_ratio"`
 	P50       float64 `json:"p50"` // milliseconds
@@ -386,7 +387,7 @@ func (s *Server) handleHistoryCompare(w http.ResponseWriter, r *http.Request) {
 		cr := historyCompareRow{Method: row.Type, Name: row.Name}
 		ref := row.Runs[0]
 		for _, st := range row.Runs {
-			cs := historyCompareStat{Present: st.Present, Requests: st.Requests, RPS: st.RPS, FailRatio: st.FailRatio,
+			cs := historyCompareStat{Present: st.Present, Requests: st.Requests, Aborted: st.Aborted, RPS: st.RPS, FailRatio: st.FailRatio,
 				P50: ms(st.P50), P95: ms(st.P95), P99: ms(st.P99), Delta: map[string]*float64{}, Beyond: []string{}}
 			for _, f := range []struct {
 				name   string
