@@ -5,6 +5,7 @@ package locust
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -42,6 +43,13 @@ func (h teeHandler) WithGroup(name string) slog.Handler {
 // withLogRing returns log that also writes its records at level and above
 // to ring, in Locust's line format.
 func withLogRing(log *slog.Logger, ring *webui.LogRing, level slog.Level) *slog.Logger {
+	return withLogWriter(log, ring, level)
+}
+
+// withLogWriter returns log that also writes its records at level and
+// above to w (whole lines), in Locust's line format: the web UI's ring,
+// a worker's forwarder to its master.
+func withLogWriter(log *slog.Logger, ring io.Writer, level slog.Level) *slog.Logger {
 	host, _ := os.Hostname()
 	host, _, _ = strings.Cut(host, ".")
 	if host == "" {

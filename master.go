@@ -12,6 +12,7 @@ import (
 
 	"github.com/golocust/locust/audit"
 	"github.com/golocust/locust/distributed"
+	"github.com/golocust/locust/webui"
 )
 
 // MasterOptions configure the cluster side of a [MasterRunner]. The zero
@@ -47,11 +48,14 @@ type MasterOptions struct {
 // sample. Create it with [NewMasterRunner]; it implements [Runner], and
 // all methods are safe for concurrent use.
 type MasterRunner struct {
-	cfg    Config
-	stats  *Stats
-	events *Events
-	log    *slog.Logger
-	m      *distributed.Master
+	cfg   Config
+	stats *Stats
+	// workerLogs keeps the log lines the workers forward, for the web
+	// UI's Logs tab.
+	workerLogs *webui.WorkerLogRing
+	events     *Events
+	log        *slog.Logger
+	m          *distributed.Master
 
 	mu      sync.Mutex
 	state   State
@@ -83,7 +87,7 @@ func NewMasterRunner(cfg Config, opts MasterOptions) (*MasterRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &MasterRunner{cfg: cfg, log: cfg.Logger, events: cfg.Events, stats: NewStats("master")}
+	r := &MasterRunner{cfg: cfg, log: cfg.Logger, events: cfg.Events, stats: NewStats("master"), workerLogs: webui.NewWorkerLogRing(0)}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -98,7 +102,7 @@ func NewMasterRunner(cfg Config, opts MasterOptions) (*MasterRunner, error) {
 	r.m, err = distributed.NewMaster(distributed.MasterConfig{
 		Listener: opts.Listener, Addr: opts.Addr, Token: opts.Token, TLS: opts.TLS, Classes: dc,
 		HeartbeatInterval: opts.HeartbeatInterval, NoRebalance: opts.NoRebalance, ReadLimit: opts.ReadLimit,
-		AllowedHosts: cfg.AllowedHosts, OnReport: r.merge, OnRampDone: r.rampDone, Logger: r.log, OnWorkerEvent: workerAuditor(opts.Audit, r.log),
+		AllowedHosts: cfg.AllowedHosts, OnReport: r.merge, OnRampDone: r.rampDone, OnLogs: r.workerLogs.Add, Logger: r.log, OnWorkerEvent: workerAuditor(opts.Audit, r.log),
 	})
 	if err != nil {
 		return nil, err

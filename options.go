@@ -116,6 +116,9 @@ type options struct {
 	// deploy are the health, secret-file and lost-master options
 	// (options_deploy.go).
 	deploy deployOptions
+	// pct are --percentiles and --chart-percentiles
+	// (options_percentiles.go).
+	pct percentileOptions
 }
 
 // optLogLevels are the allowed --loglevel values, lower case.
@@ -203,6 +206,7 @@ func newOptionSet(prog string, o *options) *cli.Set {
 	s.String(&o.html, "", "html", "FILE", "", "Write a self-contained HTML report to FILE at the end of the test ({u}, {r}, {t}: users, spawn rate, run time).")
 	s.Bool(&o.json, "", "json", false, "Print the final statistics as JSON to standard output.")
 	s.SetEnv("json", "")
+	registerPercentileOptions(s, &o.pct)
 
 	registerOpenOptions(s, &o.open)
 	registerHistoryOptions(s, &o.hist)
@@ -280,6 +284,9 @@ func (o *options) config(classes []UserClass) (Config, error) {
 	}
 	if o.csvFullHistory && o.csv == "" {
 		return Config{}, cli.Usagef("--csv-full-history requires --csv PREFIX")
+	}
+	if err := o.pct.check(o.optDisplay); err != nil {
+		return Config{}, err
 	}
 	if _, err := optLogLevel(o.loglevel); err != nil {
 		return Config{}, cli.Usagef("%s %q: %v", o.optDisplay("loglevel"), o.loglevel, err)

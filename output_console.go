@@ -124,12 +124,18 @@ func writeAbortedLine(w io.Writer, s *Snapshot) error {
 // request count, one row per entry with requests, then the Aggregated
 // row (if it has requests), then an empty line.
 func writePercentileTable(w io.Writer, s *Snapshot, nameWidth int) error {
+	return writePercentileTableOf(w, s, nameWidth, Percentiles)
+}
+
+// writePercentileTableOf is writePercentileTable with the columns qs
+// (--percentiles).
+func writePercentileTableOf(w io.Writer, s *Snapshot, nameWidth int, qs []float64) error {
 	nw := max(nameWidth, consoleTypeWidth)
 	var b strings.Builder
 	b.WriteString("Response time percentiles (ms, from every sample)\n")
 	fmt.Fprintf(&b, "%-*s %-*s", consoleTypeWidth, "Type", nw, "Name")
 	widths := []int{consoleTypeWidth, nw}
-	for i, q := range Percentiles {
+	for i, q := range qs {
 		cw := 6
 		if i == 0 {
 			cw = 8
@@ -143,7 +149,7 @@ func writePercentileTable(w io.Writer, s *Snapshot, nameWidth int) error {
 	b.WriteString(sep)
 	row := func(e *EntryStats) {
 		fmt.Fprintf(&b, "%-*s %-*s", consoleTypeWidth, consoleCell(e.Type, consoleTypeWidth, false), nw, consoleCell(e.Name, nw, true))
-		for i, q := range Percentiles {
+		for i, q := range qs {
 			cw := 6
 			if i == 0 {
 				cw = 8
@@ -513,7 +519,7 @@ func (c *consoleOut) onFinish(res *runResult) {
 	_ = writeStatsTable(c.w, s, false, w)
 	_ = writeAbortedLine(c.w, s)
 	fmt.Fprintln(c.w)
-	_ = writePercentileTable(c.w, s, w)
+	_ = writePercentileTableOf(c.w, s, w, outputQuantiles(c.o.pct.reportQ))
 	fmt.Fprintln(c.w)
 	_ = writeScheduleTable(c.w, s)
 	if len(s.Failures) > 0 {

@@ -42,22 +42,32 @@ import (
 
 // CSV headers, as Locust's StatsCSV and StatsCSVFileWriter write them.
 var (
-	csvStatsHeader = append([]string{"Type", "Name", "Request Count", "Failure Count", "Median Response Time",
-		"Average Response Time", "Min Response Time", "Max Response Time", "Average Content Size",
-		"Requests/s", "Failures/s"}, csvPercentileHeaders()...)
-	csvHistoryHeader = append(append([]string{"Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s"},
-		csvPercentileHeaders()...), "Total Request Count", "Total Failure Count", "Total Median Response Time",
-		"Total Average Response Time", "Total Min Response Time", "Total Max Response Time",
-		"Total Average Content Size")
 	csvFailuresHeader   = []string{"Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"}
 	csvExceptionsHeader = []string{"Count", "Message", "Traceback", "Nodes"}
 )
 
-// csvPercentileHeaders returns the percentile column names: "50%" ...
-// "100%".
-func csvPercentileHeaders() []string {
-	h := make([]string, len(Percentiles))
-	for i, q := range Percentiles {
+// csvStatsHeader is the header of PREFIX_stats.csv with the percentile
+// columns of qs.
+func csvStatsHeader(qs []float64) []string {
+	return append([]string{"Type", "Name", "Request Count", "Failure Count", "Median Response Time",
+		"Average Response Time", "Min Response Time", "Max Response Time", "Average Content Size",
+		"Requests/s", "Failures/s"}, csvPercentileHeaders(qs)...)
+}
+
+// csvHistoryHeader is the header of PREFIX_stats_history.csv with the
+// percentile columns of qs.
+func csvHistoryHeader(qs []float64) []string {
+	return append(append([]string{"Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s"},
+		csvPercentileHeaders(qs)...), "Total Request Count", "Total Failure Count", "Total Median Response Time",
+		"Total Average Response Time", "Total Min Response Time", "Total Max Response Time",
+		"Total Average Content Size")
+}
+
+// csvPercentileHeaders returns the percentile column names of qs: "50%"
+// ... "100%".
+func csvPercentileHeaders(qs []float64) []string {
+	h := make([]string, len(qs))
+	for i, q := range qs {
 		h[i] = outputPercentileLabel(q) + "%"
 	}
 	return h
@@ -77,6 +87,9 @@ type csvWriter struct {
 	prefix      string
 	fullHistory bool
 	mode        fs.FileMode
+	// quantiles are the percentile columns (--percentiles); empty means
+	// [Percentiles].
+	quantiles []float64
 
 	mu       sync.Mutex
 	history  *os.File
@@ -98,6 +111,12 @@ func newCSVWriter(prefix string, fullHistory bool) (*csvWriter, error) {
 
 // newCSVWriterMode is newCSVWriter creating the files with mode.
 func newCSVWriterMode(prefix string, fullHistory bool, mode fs.FileMode) (*csvWriter, error) {
+	return newCSVWriterQuantiles(prefix, fullHistory, mode, nil)
+}
+
+// newCSVWriterQuantiles is newCSVWriterMode with the percentile columns
+// qs (nil: [Percentiles]).
+func newCSVWriterQuantiles(prefix string, fullHistory bool, mode fs.FileMode, qs []float64) (*csvWriter, error) {
 	if prefix == "" {
 		return nil, errors.New("invalid --csv prefix: empty; want a path prefix such as results/run1")
 	}
@@ -112,11 +131,11 @@ func newCSVWriterMode(prefix string, fullHistory bool, mode fs.FileMode) (*csvWr
 			return nil, fmt.Errorf("failed to create the directory of --csv prefix %q: %w", prefix, err)
 		}
 	}
-	c := &csvWriter{prefix: prefix, fullHistory: fullHistory, lastHist: -1, mode: mode}
+	c := &csvWriter{prefix: prefix, fullHistory: fullHistory, lastHist: -1, mode: mode, quantiles: qs}
 	for _, f := range []struct {
 		suffix string
 		header []string
-	}{{"_stats.csv", csvStatsHeader}, {"_failures.csv", csvFailuresHeader}, {"_exceptions.csv", csvExceptionsHeader}} {
+	}{{"_stats.csv", csvStatsHeader(c.qs())}, {"_failures.csv", csvFailuresHeader}, {"_exceptions.csv", csvExceptionsHeader}} {
 		if err := csvWriteFileAtomicMode(prefix+f.suffix, csvAppendRecord(nil, f.header), mode); err != nil {
 			return nil, err
 		}
@@ -126,13 +145,16 @@ func newCSVWriterMode(prefix string, fullHistory bool, mode fs.FileMode) (*csvWr
 		return nil, fmt.Errorf("failed to create CSV file: %w", err)
 	}
 	c.history, c.hw = h, bufio.NewWriter(h)
-	c.hw.Write(csvAppendRecord(nil, csvHistoryHeader))
+	c.hw.Write(csvAppendRecord(nil, csvHistoryHeader(c.qs())))
 	if err := c.hw.Flush(); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("failed to write CSV file %s: %w", h.Name(), err)
 	}
 	return c, nil
 }
+
+// qs returns the percentile columns.
+func (c *csvWriter) qs() []float64 { return outputQuantiles(c.quantiles) }
 
 // update rewrites the stats, failures and exceptions files from s, each
 // replaced atomically, and appends one batch to the history file with
@@ -188,12 +210,12 @@ func (c *csvWriter) writeLocked(s *Snapshot, users int, history bool) error {
 // statsFile returns the content of PREFIX_stats.csv: Locust's request
 // statistics with whole-run rates and cumulative percentiles.
 func (c *csvWriter) statsFile(s *Snapshot) []byte {
-	b := csvAppendRecord(nil, csvStatsHeader)
+	b := csvAppendRecord(nil, csvStatsHeader(c.qs()))
 	row := func(e *EntryStats) {
 		r := append(c.row[:0], e.Type, e.Name, csvInt(e.Requests), csvInt(e.Failures))
 		r = append(r, csvEntryDurations(e)...)
 		r = append(r, csvPyFloat(e.TotalRPS), csvPyFloat(e.TotalFailPerSec))
-		r = csvAppendPercentiles(r, e, false)
+		r = csvAppendPercentiles(r, e, false, c.qs())
 		b = csvAppendRecord(b, r)
 		c.row = r
 	}
@@ -214,7 +236,7 @@ func (c *csvWriter) historyBatch(b []byte, s *Snapshot, users int) []byte {
 		r := append(c.row[:0], ts, u, e.Type, e.Name,
 			strconv.FormatFloat(outputFinite(e.CurrentRPS), 'f', 6, 64),
 			strconv.FormatFloat(outputFinite(e.CurrentFailPerSec), 'f', 6, 64))
-		r = csvAppendPercentiles(r, e, c.fullHistory)
+		r = csvAppendPercentiles(r, e, c.fullHistory, c.qs())
 		r = append(r, csvInt(e.Requests), csvInt(e.Failures))
 		r = append(r, csvEntryDurations(e)...)
 		b = csvAppendRecord(b, r)
@@ -264,9 +286,9 @@ func csvEntryDurations(e *EntryStats) []string {
 // csvAppendPercentiles appends the percentile columns of e to r: whole
 // milliseconds, "N/A" without requests; current ones if asked and the
 // engine keeps them.
-func csvAppendPercentiles(r []string, e *EntryStats, current bool) []string {
+func csvAppendPercentiles(r []string, e *EntryStats, current bool, qs []float64) []string {
 	if e.Requests == 0 {
-		for range Percentiles {
+		for range qs {
 			r = append(r, "N/A")
 		}
 		return r
@@ -275,7 +297,7 @@ func csvAppendPercentiles(r []string, e *EntryStats, current bool) []string {
 	if cp, ok := any(e).(csvCurrentPercentiler); current && ok {
 		pct = cp.CurrentPercentile
 	}
-	for _, q := range Percentiles {
+	for _, q := range qs {
 		r = append(r, strconv.FormatInt(consoleMS(pct(q)), 10))
 	}
 	return r
@@ -366,7 +388,7 @@ func csvWriteFileAtomicMode(path string, data []byte, mode fs.FileMode) error {
 }
 
 // csvScheduleHeader is the header of PREFIX_schedule.csv.
-var csvScheduleHeader = append([]string{"Metric", "Count", "Average (ms)", "Min (ms)", "Max (ms)"}, csvPercentileHeaders()...)
+var csvScheduleHeader = append([]string{"Metric", "Count", "Average (ms)", "Min (ms)", "Max (ms)"}, csvPercentileHeaders(Percentiles)...)
 
 // writeScheduleCSV writes PREFIX_schedule.csv: the counters (Scheduled,
 // Dropped, Missed: Count only) and one row per timing (Schedule Lag,

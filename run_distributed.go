@@ -230,7 +230,7 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 		addr = net.JoinHostPort(o.masterHost, strconv.Itoa(o.masterPort))
 	}
 	opts := WorkerOptions{MasterAddr: addr, Token: o.clusterToken, ReportInterval: o.reportInterval, LostMasterTimeout: o.masterLostTimeout,
-		MaxUsers: o.maxUsersPerWorker, AllowInsecureToken: o.allowInsecureToken}
+		MaxUsers: o.maxUsersPerWorker, AllowInsecureToken: o.allowInsecureToken, ForwardLogs: true}
 	if o.masterTLSCA != "" {
 		tc, err := distClientTLS(o.masterTLSCA, o.workerTLSCert, o.workerTLSKey, o.masterHost)
 		if err != nil {

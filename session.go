@@ -81,6 +81,9 @@ type session struct {
 // directory). Call close when done.
 func newSession(p *Program, r sessionRunner, o *options, console *consoleOut, log *slog.Logger) (*session, func(), error) {
 	s := &session{p: p, r: r, o: o, log: log, console: console}
+	if st, ok := r.(interface{ Stats() *Stats }); ok && o.pct.chartQ != nil {
+		_ = st.Stats().SetChartPercentiles(o.pct.chartQ) // checked by options.config
+	}
 	hist, err := newHistoryOutput(context.Background(), p, r, o, log)
 	if err != nil {
 		return nil, nil, err
@@ -95,7 +98,7 @@ func newSession(p *Program, r sessionRunner, o *options, console *consoleOut, lo
 	}
 	s.outputs = append(s.outputs, &htmlOutput{p: p, r: r, o: o, log: log})
 	if o.csv != "" {
-		csv, err := newCSVWriterMode(o.csv, o.csvFullHistory, o.fileMode())
+		csv, err := newCSVWriterQuantiles(o.csv, o.csvFullHistory, o.fileMode(), o.pct.reportQ)
 		if err != nil {
 			stop()
 			return nil, nil, fmt.Errorf("cannot write CSV files with prefix %q: %w", o.csv, err)

@@ -123,6 +123,10 @@ type HistoryPoint struct {
 	AvgTime time.Duration
 	// Requests and Failures are cumulative counts at the tick.
 	Requests, Failures int64
+	// Percentiles are the current (windowed) percentiles of the
+	// Aggregated row at the chart percentiles ([Stats.SetChartPercentiles]),
+	// in their order; nil without chart percentiles.
+	Percentiles []time.Duration
 }
 
 // statsWindowTicks is how many ticks the current window spans: the open

@@ -50,8 +50,9 @@ type Stats struct {
 	excOn  bool                            // takeDelta has been called: also count into excDel
 	excDel map[statsExcKey]*ExceptionStats // since the last takeDelta
 
-	sched schedStats  // arrival-rate and pacing schedule (schedule_stats.go)
-	carry *statsCarry // what resets removed, for the exporters (stats_lifetime.go); guarded by mu
+	sched  schedStats  // arrival-rate and pacing schedule (schedule_stats.go)
+	series statsSeries // chart percentiles and per-row series (stats_series.go); guarded by mu
+	carry  *statsCarry // what resets removed, for the exporters (stats_lifetime.go); guarded by mu
 }
 
 // statsDelta accumulates what was drained since the last takeDelta call.
@@ -376,6 +377,7 @@ func (s *Stats) tickLocked(users int, now time.Time) {
 		CurrentRPS: t.CurrentRPS, CurrentFailPerSec: t.CurrentFailPerSec,
 		P50: t.CurrentPercentile(0.5), P95: t.CurrentPercentile(0.95), P99: t.CurrentPercentile(0.99),
 		AvgTime: t.Mean(), Requests: t.Requests, Failures: t.Failures})
+	s.seriesTickLocked(now, t, now.Sub(s.windowStartLocked()).Seconds())
 	s.tick++
 	slot := s.tick % statsWindowTicks
 	s.opened[slot] = now
@@ -404,6 +406,7 @@ func (s *Stats) Reset() {
 	s.total.reset()
 	clear(s.fails)
 	s.history = nil
+	s.series.reset()
 	s.tick = 0
 	s.opened = [statsWindowTicks]time.Time{now}
 	if s.delta != nil {

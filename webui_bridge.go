@@ -6,6 +6,7 @@ package locust
 // in webui_run.go, the --html report in output_html.go.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -222,6 +223,7 @@ func (b *webuiBridge) View() *webui.View { return b.viewOf(b.r.Snapshot()) }
 // viewOf returns the UI's view of the statistics s.
 func (b *webuiBridge) viewOf(s *Snapshot) *webui.View {
 	v := webuiView(s, b.r.State(), b.r.UserCount(), b.r.UserCounts())
+	webuiQuantiles(v, s, b.info.Percentiles)
 	v.Host = redact.URL(b.host())
 	v.Thresholds = b.verdict(s)
 	if wl, ok := b.r.(webuiWorkerLister); ok {
@@ -341,7 +343,7 @@ func (b *webuiBridge) Ratios() *webui.Ratios {
 
 func (b *webuiBridge) WriteCSV(w io.Writer, kind webui.CSVKind) error {
 	s := b.r.Snapshot()
-	var c csvWriter
+	c := csvWriter{quantiles: b.info.Percentiles}
 	var data []byte
 	switch kind {
 	case webui.CSVRequests:
@@ -410,9 +412,61 @@ func webuiView(s *Snapshot, state State, users int, classes map[string]int) *web
 	for i, h := range s.History {
 		v.History[i] = webui.HistoryPoint{Time: webuiUnix(h.Time), Users: h.Users,
 			RPS: outputFinite(h.CurrentRPS), FPS: outputFinite(h.CurrentFailPerSec),
-			P50: webuiMS(h.P50), P95: webuiMS(h.P95), P99: webuiMS(h.P99), Avg: webuiMS(h.AvgTime)}
+			P50: webuiMS(h.P50), P95: webuiMS(h.P95), P99: webuiMS(h.P99), Avg: webuiMS(h.AvgTime),
+			P: webuiMSList(h.Percentiles)}
 	}
 	return v
+}
+
+// RowSeries returns the per-row chart series of the runner's statistics
+// (webui.RowSeriesController).
+func (b *webuiBridge) RowSeries(method, name string) ([]webui.HistoryPoint, bool) {
+	st, ok := b.r.(interface{ Stats() *Stats })
+	if !ok {
+		return nil, false
+	}
+	pts, ok := st.Stats().RowSeries(method, name)
+	if !ok {
+		return nil, false
+	}
+	out := make([]webui.HistoryPoint, len(pts))
+	for i, h := range pts {
+		out[i] = webui.HistoryPoint{Time: webuiUnix(h.Time), RPS: outputFinite(h.CurrentRPS),
+			FPS: outputFinite(h.CurrentFailPerSec), P: webuiMSList(h.Percentiles)}
+	}
+	return out, true
+}
+
+// webuiMSList converts durations into milliseconds; nil for none.
+func webuiMSList(ds []time.Duration) []float64 {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = webuiMS(d)
+	}
+	return out
+}
+
+// webuiQuantiles sets the rows' Quantiles, the live table's percentile
+// columns: the response times at qs (webuiView made v's rows from s).
+func webuiQuantiles(v *webui.View, s *Snapshot, qs []float64) {
+	if len(qs) == 0 {
+		return
+	}
+	at := func(e *EntryStats) []float64 {
+		out := make([]float64, len(qs))
+		for i, q := range qs {
+			out[i] = webuiMS(e.Percentile(q))
+		}
+		return out
+	}
+	n := len(v.Stats) - 1 // the Aggregated row is last
+	for i := range n {
+		v.Stats[i].Quantiles = at(s.Entries[i])
+	}
+	v.Stats[n].Quantiles = at(cmp.Or(s.Total, &EntryStats{}))
 }
 
 func webuiEntry(e *EntryStats) webui.EntryView {
@@ -446,7 +500,7 @@ func webuiUnix(t time.Time) float64 {
 func webuiInfo(p *Program, r Runner, o *options) webui.Info {
 	info := webui.Info{Program: filepath.Base(os.Args[0]), Version: strings.TrimPrefix(versionString(), "golocust "),
 		Host: o.host, Users: o.users, SpawnRate: o.spawnRate, RunTime: o.runTime, ClassPicker: o.classPicker,
-		Shape: p.Shape != nil}
+		Shape: p.Shape != nil, Percentiles: outputQuantiles(o.pct.reportQ), ChartPercentiles: o.pct.chartQ}
 	classes := webuiRunClasses(r)
 	for _, c := range classes {
 		info.Classes = append(info.Classes, c.cc.name)

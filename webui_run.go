@@ -55,9 +55,15 @@ func runWebUI(ctx context.Context, p *Program, r sessionRunner, o *options, cons
 		}
 	}
 	bridge := newWebUIBridge(r, webuiInfo(p, r, o), log)
+	if st, ok := r.(interface{ Stats() *Stats }); ok {
+		st.Stats().KeepRowSeries() // the per-row charts
+	}
 	wopts := &webui.Options{Addr: addr, Username: user, Password: pass,
 		AllowNoAuth: o.webNoAuth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log,
 		Metrics: o.metrics.handler, MetricsToken: o.metrics.bearer, Logs: o.parity.logs, BasePath: o.parity.webBasePath}
+	if m, ok := r.(*MasterRunner); ok {
+		wopts.WorkerLogs = m.workerLogs // the workers' forwarded lines
+	}
 	if err := webuiSecurity(o, wopts); err != nil {
 		log.Error(err.Error())
 		return ExitUsage

@@ -1,9 +1,11 @@
 package locust
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -36,6 +38,11 @@ type WorkerOptions struct {
 	// that is not on a loopback address (see
 	// distributed.WorkerConfig.AllowInsecureToken).
 	AllowInsecureToken bool
+	// ForwardLogs sends the worker's log lines (those of Config.Logger at
+	// INFO and above) to the master, which shows them in its web UI's
+	// Logs tab, as Locust's workers do; bounded (see
+	// distributed.LogForwarder).
+	ForwardLogs bool
 }
 
 // WorkerRunner runs users in this process as a master directs: it wraps
@@ -69,6 +76,11 @@ func NewWorkerRunner(cfg Config, opts WorkerOptions) (*WorkerRunner, error) {
 	// The master evaluates thresholds over the merged statistics, and
 	// sends each worker its share of the request-rate ceiling.
 	cfg.Thresholds, cfg.MaxRPS = nil, 0
+	var fwd *distributed.LogForwarder
+	if opts.ForwardLogs {
+		fwd = distributed.NewLogForwarder()
+		cfg.Logger = withLogWriter(cmp.Or(cfg.Logger, slog.Default()), fwd, slog.LevelInfo)
+	}
 	lr, err := NewLocalRunner(cfg)
 	if err != nil {
 		return nil, err
@@ -83,7 +95,7 @@ func NewWorkerRunner(cfg Config, opts WorkerOptions) (*WorkerRunner, error) {
 		MasterAddr: addr, TLS: opts.TLS, Token: opts.Token, ID: opts.ID, Classes: names, Load: (*workerLoad)(r),
 		ReportInterval: opts.ReportInterval, HeartbeatInterval: opts.HeartbeatInterval,
 		LostMasterTimeout: opts.LostMasterTimeout, Logger: lr.logger(),
-		MaxUsers: opts.MaxUsers, AllowInsecureToken: opts.AllowInsecureToken, AllowedHosts: cfg.AllowedHosts,
+		MaxUsers: opts.MaxUsers, AllowInsecureToken: opts.AllowInsecureToken, AllowedHosts: cfg.AllowedHosts, Logs: fwd,
 	})
 	if err != nil {
 		return nil, err

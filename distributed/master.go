@@ -99,6 +99,12 @@ type MasterConfig struct {
 	// passed again), never concurrently for the same worker. An error
 	// is logged and the report is not acknowledged.
 	OnReport func(workerID string, r *Report) error
+	// OnLogs, when set, receives the log lines a worker forwards (see
+	// [Logs]), within the worker's rate (LogLinesPerSecond, bursts of
+	// LogLinesBurst; more are dropped and logged), cleaned of control
+	// characters. It is never called concurrently for the same worker and
+	// must return at once.
+	OnLogs func(workerID string, lines []string)
 	// OnRampDone is called when a Start's ramp has reached its target.
 	OnRampDone func(users int)
 	// OnWorkerEvent, when set, is told of every worker that joins, is
@@ -203,10 +209,14 @@ type mworker struct {
 	target   []int // per class; nil: none
 	part     Part  // last part sent with a spawn; zero: none
 	stopped  bool  // answered the last Stop
+	maxUsers int   // the worker's ceiling on users, from its hello
 	quit     bool  // announced it is going away
 
 	repMu   sync.Mutex // serialises report merging
 	lastSeq uint64     // highest merged report
+
+	logMu sync.Mutex // guards logs
+	logs  logLimiter // the worker's forwarded log lines' rate
 }
 
 type mconn struct {
@@ -506,6 +516,10 @@ func (m *Master) register(h *Hello, mc *mconn) (*mworker, error) {
 	}
 	w.conn, w.state, w.lastSeen, w.quit = mc, "ready", time.Now(), false
 	w.target, w.users, w.counts, w.part = nil, 0, nil, Part{}
+	w.maxUsers = h.MaxUsers
+	if w.maxUsers == 0 {
+		w.maxUsers = DefaultMaxUsers
+	}
 	welcome, err := Encode(&Welcome{Index: w.index, Session: m.session, HeartbeatInterval: m.iv})
 	if err != nil {
 		return nil, err
@@ -628,6 +642,10 @@ func (m *Master) handle(w *mworker, mc *mconn, msg Message) bool {
 		w.users, w.counts = v.Users, v.Counts
 		m.mu.Unlock()
 		m.merge(w, v)
+		return true
+	case *Logs:
+		m.mu.Unlock()
+		m.takeLogs(w, v.Lines)
 		return true
 	case *Custom:
 		fn := m.handlers[v.Type]
@@ -871,8 +889,21 @@ func (m *Master) Start(t Target) error {
 	if m.closed {
 		return errors.New("the master is closed")
 	}
-	if len(m.liveLocked()) == 0 {
+	live := m.liveLocked()
+	if len(live) == 0 {
 		return errors.New("no worker is connected: start workers before the test")
+	}
+	if t.Arrival == nil {
+		// Before anything proportional to t.Users is computed (the
+		// spawn order of every user): a request beyond what the workers
+		// run is refused, not materialized.
+		ceiling := 0
+		for _, w := range live {
+			ceiling += w.maxUsers
+		}
+		if t.Users > ceiling {
+			return fmt.Errorf("users is %d: more than the %d connected workers run (%d in all, the sum of their --max-users-per-worker): start more workers or raise their ceiling", t.Users, len(live), ceiling)
+		}
 	}
 	mt := &mtest{target: t, listed: listed, goal: t.Users}
 	if old := m.test; old != nil {

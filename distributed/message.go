@@ -18,8 +18,9 @@ import (
 // PROTOCOL.md. A master refuses workers speaking another version.
 //
 // Version 2 added the open model to spawn (part, max_rps, arrival) and
-// the schedule statistics to reports.
-const ProtocolVersion = 2
+// the schedule statistics to reports; version 3 the workers' log lines
+// (logs).
+const ProtocolVersion = 3
 
 // DefaultReadLimit is the largest message, in bytes, a connection accepts
 // unless configured otherwise; a larger one closes the connection.
@@ -44,12 +45,14 @@ const (
 	KindReport     Kind = 11 // worker → master, statistics delta
 	KindReportAck  Kind = 12 // master → worker, report merged
 	KindCustom     Kind = 13 // both ways, user-defined
+	KindLogs       Kind = 14 // worker → master, log lines
 )
 
 var kindNames = map[Kind]string{
 	KindHello: "hello", KindWelcome: "welcome", KindReject: "reject", KindHeartbeat: "heartbeat",
 	KindSpawn: "spawn", KindSpawned: "spawned", KindStop: "stop", KindStopped: "stopped", KindQuit: "quit",
 	KindResetStats: "reset_stats", KindReport: "report", KindReportAck: "report_ack", KindCustom: "custom",
+	KindLogs: "logs",
 }
 
 // String returns the kind's name as written in PROTOCOL.md.
@@ -62,7 +65,7 @@ func (k Kind) String() string {
 
 // Message is one typed protocol message: one of *Hello, *Welcome,
 // *Reject, *Heartbeat, *Spawn, *Spawned, *Stop, *Stopped, *Quit,
-// *ResetStats, *Report, *ReportAck and *Custom.
+// *ResetStats, *Report, *ReportAck, *Custom and *Logs.
 type Message interface {
 	// Kind returns the message's kind.
 	Kind() Kind
@@ -81,6 +84,11 @@ type Hello struct {
 	Capabilities []string `json:"capabilities"`
 	// Classes are the user classes the worker's binary has.
 	Classes []string `json:"classes"`
+	// MaxUsers is the worker's ceiling on users (--max-users-per-worker):
+	// the master refuses a test asking for more users than its workers'
+	// ceilings add up to. 0 from a worker that does not say (the master
+	// assumes DefaultMaxUsers).
+	MaxUsers int `json:"max_users,omitempty"`
 }
 
 // Welcome accepts a worker.
@@ -229,6 +237,23 @@ type Custom struct {
 	Data []byte `json:"-"`
 }
 
+// Logs carries a worker's latest log lines to the master, which shows
+// them in the web UI's Logs tab. The worker truncates each line to
+// MaxLogLineBytes and sends at most MaxLogLines a message; the master
+// refuses bigger ones as malformed and rate-limits each worker's lines.
+type Logs struct {
+	// Lines are whole lines without their newline, oldest first.
+	Lines []string `json:"lines"`
+}
+
+// Bounds of a [Logs] message.
+const (
+	// MaxLogLines is the most lines a Logs message may carry.
+	MaxLogLines = 100
+	// MaxLogLineBytes is the longest line a Logs message may carry.
+	MaxLogLineBytes = 1024
+)
+
 // Kind implementations.
 func (*Hello) Kind() Kind      { return KindHello }
 func (*Welcome) Kind() Kind    { return KindWelcome }
@@ -243,6 +268,7 @@ func (*ResetStats) Kind() Kind { return KindResetStats }
 func (*Report) Kind() Kind     { return KindReport }
 func (*ReportAck) Kind() Kind  { return KindReportAck }
 func (*Custom) Kind() Kind     { return KindCustom }
+func (*Logs) Kind() Kind       { return KindLogs }
 
 func (*Hello) data() []byte      { return nil }
 func (*Welcome) data() []byte    { return nil }
@@ -257,6 +283,7 @@ func (*ResetStats) data() []byte { return nil }
 func (r *Report) data() []byte   { return r.Stats }
 func (*ReportAck) data() []byte  { return nil }
 func (c *Custom) data() []byte   { return c.Data }
+func (*Logs) data() []byte       { return nil }
 
 // Limits on decoded fields.
 const (
@@ -323,6 +350,9 @@ func (h *Hello) check() error {
 	}
 	if err := checkNames("capabilities", h.Capabilities); err != nil {
 		return err
+	}
+	if h.MaxUsers < 0 || h.MaxUsers > msgMaxUsers {
+		return fmt.Errorf("max_users is %d; allowed 0 to %d", h.MaxUsers, msgMaxUsers)
 	}
 	return checkNames("classes", h.Classes)
 }
@@ -441,6 +471,21 @@ func (*ReportAck) check() error { return nil }
 
 func (c *Custom) check() error { return checkName("type", c.Type) }
 
+func (l *Logs) check() error {
+	if len(l.Lines) == 0 || len(l.Lines) > MaxLogLines {
+		return fmt.Errorf("lines has %d items; allowed 1 to %d", len(l.Lines), MaxLogLines)
+	}
+	for i, s := range l.Lines {
+		if len(s) > MaxLogLineBytes {
+			return fmt.Errorf("line %d is %d bytes long; at most %d allowed", i, len(s), MaxLogLineBytes)
+		}
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("line %d is not valid UTF-8", i)
+		}
+	}
+	return nil
+}
+
 // Encode returns the wire form of m: one byte of kind, the length of the
 // JSON header as an unsigned varint, the header, then the message's
 // opaque data (Report.Stats, Custom.Data), if any. It fails if m does not
@@ -489,6 +534,8 @@ func newMessage(k Kind) Message {
 		return &ReportAck{}
 	case KindCustom:
 		return &Custom{}
+	case KindLogs:
+		return &Logs{}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package distributed_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ func sampleMessages() []distributed.Message {
 		&distributed.Report{Seq: 7, Final: true, Users: 2, Counts: map[string]int{"A": 2}, Stats: []byte{1, 2, 3}},
 		&distributed.ReportAck{Seq: 7},
 		&distributed.Custom{Type: "ping", Data: []byte("hi")},
+		&distributed.Logs{Lines: []string{"[2026-01-02 03:04:05,678] host/INFO/locust: hello", ""}},
 	}
 }
 
@@ -76,6 +78,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"empty worker id", frame(distributed.KindHello, `{"version":1,"worker_id":""}`), "worker_id is empty"},
 		{"control char", frame(distributed.KindHello, `{"version":1,"worker_id":"a\u0001"}`), "control character"},
 		{"report seq 0", frame(distributed.KindReport, `{"seq":0,"users":0}`), "seq is 0"},
+		{"logs without lines", frame(distributed.KindLogs, `{"lines":[]}`), "lines has 0 items; allowed 1 to 100"},
+		{"logs line not a string", frame(distributed.KindLogs, `{"lines":[1]}`), "cannot unmarshal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +88,36 @@ func TestDecodeRejects(t *testing.T) {
 				t.Errorf("Decode = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecodeRejectsBigLogs checks the bounds of a logs message: at most
+// MaxLogLines lines of MaxLogLineBytes each.
+func TestDecodeRejectsBigLogs(t *testing.T) {
+	line := strings.Repeat("x", distributed.MaxLogLineBytes)
+	lines := make([]string, distributed.MaxLogLines)
+	for i := range lines {
+		lines[i] = line
+	}
+	if _, err := distributed.Decode(mustEncode(t, &distributed.Logs{Lines: lines})); err != nil {
+		t.Fatalf("a logs message at the bounds: %v", err)
+	}
+	for _, tt := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"too many lines", append(lines, "x"), "lines has 101 items; allowed 1 to 100"},
+		{"line too long", []string{line + "x"}, "line 0 is 1025 bytes long; at most 1024 allowed"},
+	} {
+		if _, err := distributed.Encode(&distributed.Logs{Lines: tt.lines}); err == nil {
+			t.Errorf("%s: encoded", tt.name)
+		}
+		hdr := []byte(`{"lines":["` + strings.Join(tt.lines, `","`) + `"]}`)
+		b := append([]byte{byte(distributed.KindLogs)}, binary.AppendUvarint(nil, uint64(len(hdr)))...)
+		if _, err := distributed.Decode(append(b, hdr...)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Decode = %v, want %q", tt.name, err, tt.want)
+		}
 	}
 }
 

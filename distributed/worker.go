@@ -108,6 +108,9 @@ type WorkerConfig struct {
 	ReadLimit int64
 	// Logger receives the worker's log; nil means slog.Default().
 	Logger *slog.Logger
+	// Logs, when set, holds the log lines to forward to the master
+	// (write the worker's log to it too); nil forwards none.
+	Logs *LogForwarder
 }
 
 // DefaultMaxUsers is a worker's ceiling on users when WorkerConfig.MaxUsers
@@ -307,10 +310,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		w.control(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		w.logLoop(ctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -376,7 +383,8 @@ func (w *Worker) connect(ctx context.Context) (welcomed bool, err error) {
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(w.cfg.ReadLimit)
-	hello, err := Encode(&Hello{Version: ProtocolVersion, WorkerID: w.cfg.ID, Capabilities: w.cfg.Capabilities, Classes: w.cfg.Classes})
+	hello, err := Encode(&Hello{Version: ProtocolVersion, WorkerID: w.cfg.ID, Capabilities: w.cfg.Capabilities, Classes: w.cfg.Classes,
+		MaxUsers: min(w.cfg.MaxUsers, msgMaxUsers)})
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrRefused, err)
 	}

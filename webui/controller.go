@@ -70,6 +70,15 @@ type Info struct {
 	// Options are the program's own options (Locust's custom arguments),
 	// shown in the start form and accepted by POST /swarm.
 	Options []OptionInfo `json:"options,omitempty"`
+	// Percentiles are the quantiles (0 < q <= 1) of the statistics
+	// table's percentile columns, which the user picks from
+	// (--percentiles); EntryView.Quantiles holds their values. Empty:
+	// only the 95th and 99th.
+	Percentiles []float64 `json:"percentiles,omitempty"`
+	// ChartPercentiles are the quantiles of the charts' response time
+	// lines (--chart-percentiles); HistoryPoint.P holds their values.
+	// Empty: the 50th, 95th and 99th of HistoryPoint.
+	ChartPercentiles []float64 `json:"chart_percentiles,omitempty"`
 }
 
 // The kinds of an [OptionInfo], which decide its form field.
@@ -200,6 +209,9 @@ type EntryView struct {
 	// Percentiles are the response times (ms) at ReportQuantiles, for
 	// the HTML report.
 	Percentiles []float64 `json:"percentiles,omitempty"`
+	// Quantiles are the response times (ms) at Info.Percentiles, for the
+	// live table's percentile columns. Not in GET /stats/requests.
+	Quantiles []float64 `json:"quantiles,omitempty"`
 }
 
 // ReportQuantiles are the columns of the HTML report's response time
@@ -235,6 +247,9 @@ type HistoryPoint struct {
 	P95   float64 `json:"p95"`
 	P99   float64 `json:"p99"`
 	Avg   float64 `json:"avg"` // cumulative mean response time
+	// P are the current response times at Info.ChartPercentiles, in
+	// their order; empty without chart percentiles.
+	P []float64 `json:"p,omitempty"`
 }
 
 // WorkerView is one worker of a distributed test, as the master sees it.

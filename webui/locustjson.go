@@ -32,6 +32,9 @@ type requestsRow struct {
 	// under Locust 2.12's names.
 	Ninetieth   float64 `json:"ninetieth_response_time"`
 	NinetyNinth float64 `json:"ninety_ninth_response_time"`
+	// Quantiles shadows EntryView.Quantiles, the live table's columns,
+	// and is always empty: Locust's rows have no such field.
+	Quantiles []float64 `json:"quantiles,omitempty"`
 }
 
 var safeNameEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

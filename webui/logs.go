@@ -64,9 +64,66 @@ func (l *LogRing) Lines() []string {
 	return append(out, l.lines[:l.next]...)
 }
 
+// DefaultWorkerLogLines is how many lines a [WorkerLogRing] made with a
+// size of 0 keeps, over all workers.
+const DefaultWorkerLogLines = 1000
+
+// WorkerLogRing keeps the latest log lines the workers of a distributed
+// test forwarded, for the Logs tab (GET /logs): one bounded ring over all
+// workers, each line with its worker's id, the oldest dropped first.
+// Lines longer than 4096 bytes are cut. It is safe for concurrent use.
+type WorkerLogRing struct {
+	mu    sync.Mutex
+	lines []workerLine
+	next  int
+	size  int
+}
+
+type workerLine struct{ worker, line string }
+
+// NewWorkerLogRing returns a ring of size lines; 0 means
+// [DefaultWorkerLogLines].
+func NewWorkerLogRing(size int) *WorkerLogRing {
+	if size <= 0 {
+		size = DefaultWorkerLogLines
+	}
+	return &WorkerLogRing{size: size}
+}
+
+// Add keeps lines of the worker.
+func (r *WorkerLogRing) Add(worker string, lines []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range lines {
+		if len(l) > maxLogLine {
+			l = truncate(l, maxLogLine)
+		}
+		wl := workerLine{worker, l}
+		if len(r.lines) < r.size {
+			r.lines = append(r.lines, wl)
+			continue
+		}
+		r.lines[r.next] = wl
+		r.next = (r.next + 1) % r.size
+	}
+}
+
+// Lines returns the kept lines by worker id, oldest first.
+func (r *WorkerLogRing) Lines() map[string][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string][]string{}
+	for _, part := range [][]workerLine{r.lines[r.next:], r.lines[:r.next]} {
+		for _, wl := range part {
+			out[wl.worker] = append(out[wl.worker], wl.line)
+		}
+	}
+	return out
+}
+
 // logsResponse is GET /logs, in Locust's shape: the master's (or the
-// local runner's) lines and, by worker id, the workers' lines. Workers do
-// not forward their log: Workers is always empty.
+// local runner's) lines and, by worker id, the lines the workers
+// forwarded (distributed mode).
 type logsResponse struct {
 	Master  []string            `json:"master"`
 	Workers map[string][]string `json:"workers"`
@@ -76,6 +133,9 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	resp := logsResponse{Master: []string{}, Workers: map[string][]string{}}
 	if s.opts.Logs != nil {
 		resp.Master = s.opts.Logs.Lines()
+	}
+	if s.opts.WorkerLogs != nil {
+		resp.Workers = s.opts.WorkerLogs.Lines()
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

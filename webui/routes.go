@@ -69,6 +69,7 @@ func (s *Server) builtinRoutes() []Route {
 		{"POST", "/stats/reset", RoleOperator, true, h(s.handleReset)},
 		{"GET", "/stats/reset", RoleViewer, false, h(postOnly)},
 		{"GET", "/stats/requests", RoleViewer, false, h(s.handleRequests)},
+		{"GET", "/stats/series", RoleViewer, false, h(s.handleSeries)},
 		{"GET", "/stats/requests/csv", RoleViewer, false, s.handleCSV(CSVRequests, "requests")},
 		{"GET", "/stats/failures/csv", RoleViewer, false, s.handleCSV(CSVFailures, "failures")},
 		{"GET", "/exceptions/csv", RoleViewer, false, s.handleCSV(CSVExceptions, "exceptions")},

@@ -75,6 +75,10 @@ type Options struct {
 	// Logs holds the program's latest log lines for the Logs tab
 	// (GET /logs, viewer role); nil shows no lines.
 	Logs *LogRing
+	// WorkerLogs holds the lines the workers of a distributed test
+	// forwarded, shown in the Logs tab with their worker's id; nil
+	// shows none.
+	WorkerLogs *WorkerLogRing
 	// OIDC, when set, adds single sign-on with an OpenID Connect
 	// provider (see [OIDC]); it counts as accounts for the address
 	// check, and may stand alone or beside Username or UsersFile.

@@ -4,9 +4,10 @@ import "./style.css";
 import { $, el, setText } from "./dom";
 import * as f from "./format";
 import { Charts } from "./charts";
-import { exceptionsTable, failuresTable, liveStatsTable, ratiosList, workersTable } from "./tables";
+import { exceptionsTable, failuresTable, liveStatsTable, quantileColumnLabel, ratiosList, Table, workersTable } from "./tables";
+import { RowCharts } from "./rowcharts";
 import { ScheduleSummary, VerdictPanel, verdictCounts } from "./open";
-import type { Info, LiveMessage, Ratios, View } from "./types";
+import type { Entry, Info, LiveMessage, Ratios, View } from "./types";
 import { can, loadSession, loginURL, post, session } from "./session";
 import { AuditPanel } from "./auditlog";
 import { HistoryPanel, historyEnabled } from "./history";
@@ -20,7 +21,15 @@ let currentTab = "stats";
 // once the server has said it applies (Thresholds, Workers).
 let pendingTab: string | null = null;
 
-const stats = liveStatsTable();
+const rowCharts = new RowCharts();
+// The statistics table's percentile columns: those offered (the
+// server's --percentiles) and those picked, kept in localStorage.
+const pctKey = "golocust.percentiles";
+let offered: number[] = [0.95, 0.99];
+let shown: number[] = loadShown(offered);
+let stats: Table<Entry> = newStatsTable();
+const statsBox = el("div", { class: "scroll" }, stats.element);
+const pctPicker = el("details", { class: "pct-picker", id: "pct-picker" }, el("summary", null, "Percentile columns"));
 const failures = failuresTable();
 const exceptions = exceptionsTable();
 const workers = workersTable();
@@ -34,10 +43,62 @@ const historyPanel = new HistoryPanel();
 let lastState = "";
 const logsPanel = new LogsPanel();
 
+function loadShown(avail: number[]): number[] {
+  try {
+    const saved = JSON.parse(localStorage.getItem(pctKey) || "null") as unknown;
+    if (Array.isArray(saved)) return avail.filter((q) => saved.includes(q));
+  } catch {
+    /* a damaged entry: the defaults */
+  }
+  // As Locust's table (PERCENTILES_TO_STATISTICS): the 95th and 99th.
+  return avail.filter((q) => q === 0.95 || q === 0.99);
+}
+
+function newStatsTable(): Table<Entry> {
+  return liveStatsTable({
+    quantiles: offered,
+    shown,
+    charted: (e) => rowCharts.has(e),
+    toggleChart: (e, on) => {
+      if (!rowCharts.toggle(e, on)) stats.render(view?.stats ?? []);
+      else if (on) void rowCharts.load();
+    },
+  });
+}
+
+// setPercentiles rebuilds the table's percentile columns.
+function setPercentiles(avail: number[], pick: number[]): void {
+  offered = avail;
+  shown = avail.filter((q) => pick.includes(q));
+  const next = newStatsTable();
+  statsBox.replaceChild(next.element, stats.element);
+  stats = next;
+  stats.render(view?.stats ?? []);
+}
+
+function fillPercentilePicker(avail: number[]): void {
+  const list = el("div", { class: "pct-list" });
+  for (const q of avail) {
+    const cb = el("input", { type: "checkbox", class: "pct-choice", value: String(q), "data-q": String(q) });
+    cb.checked = shown.includes(q);
+    cb.addEventListener("change", () => {
+      const pick = Array.from(list.querySelectorAll<HTMLInputElement>("input:checked")).map((c) => Number(c.value));
+      try {
+        localStorage.setItem(pctKey, JSON.stringify(pick));
+      } catch {
+        /* storage off: the choice lasts until a reload */
+      }
+      setPercentiles(avail, pick);
+    });
+    list.appendChild(el("label", { class: "check" }, cb, " ", quantileColumnLabel(q).replace(" (ms)", "")));
+  }
+  pctPicker.replaceChildren(el("summary", null, "Percentile columns"), list);
+}
+
 function mount(): void {
-  $("tab-stats").append(schedule.element, stats.element);
+  $("tab-stats").append(schedule.element, pctPicker, statsBox);
   $("tab-thresholds").appendChild(verdict.element);
-  $("tab-charts").appendChild(charts.element);
+  $("tab-charts").append(charts.element, rowCharts.element);
   $("tab-failures").appendChild(failures.element);
   $("tab-exceptions").appendChild(exceptions.element);
   $("tab-workers").appendChild(workers.element);
@@ -66,7 +127,10 @@ function showTab(name: string): void {
   for (const s of Array.from(document.querySelectorAll<HTMLElement>("main > .tab"))) {
     s.hidden = s.id !== "tab-" + name;
   }
-  if (name === "charts") charts.draw();
+  if (name === "charts") {
+    charts.draw();
+    void rowCharts.load();
+  }
   if (name === "ratios") void loadRatios();
   if (name === "audit") void auditPanel.load();
   if (name === "history") {
@@ -143,6 +207,12 @@ function handle(m: LiveMessage): void {
     $("logout").hidden = !m.auth;
     if (m.auth && session()) setText("whoami", `${session()!.user} (${session()!.role})`);
     fillClassPicker(info);
+    const avail = info.percentiles && info.percentiles.length ? info.percentiles : [0.95, 0.99];
+    setPercentiles(avail, loadShown(avail));
+    fillPercentilePicker(avail);
+    charts.setQuantiles(info.chart_percentiles);
+    rowCharts.setQuantiles(info.chart_percentiles);
+    if (currentTab === "charts") charts.draw();
     return;
   }
   if (m.type !== "update" || !m.view) return;
@@ -173,6 +243,7 @@ function handle(m: LiveMessage): void {
     charts.set(m.history.points, m.history.reset);
     if (currentTab === "charts") charts.draw();
   }
+  if (currentTab === "charts" && Math.floor(view.time) % 5 === 0) void rowCharts.load();
   if (currentTab === "logs" && Math.floor(view.time) % 5 === 0) void logsPanel.load();
   if (currentTab === "ratios" && view.state !== "ready" && Math.floor(view.time) % 5 === 0) void loadRatios();
   if (!autoOpened && view.state === "ready" && can("control")) {
@@ -355,7 +426,10 @@ async function init(): Promise<void> {
   $("start-cancel").addEventListener("click", () => dialog().close());
   $("start-form").addEventListener("submit", (e) => void submitForm(e));
   window.addEventListener("resize", () => {
-    if (currentTab === "charts") charts.draw();
+    if (currentTab === "charts") {
+      charts.draw();
+      rowCharts.draw();
+    }
     if (currentTab === "history") historyPanel.redraw();
   });
   showTab(location.hash.slice(1) || "stats");

@@ -26,7 +26,10 @@ export class LogsPanel {
         return;
       }
       const data = (await r.json()) as LogsResponse;
-      this.note.textContent = "The latest lines of this process's log, oldest first (workers' lines are not forwarded).";
+      const workers = Object.keys(data.workers).length;
+      this.note.textContent = workers
+        ? "The latest lines of this process's log, oldest first, then those the workers forwarded, each after its worker's id."
+        : "The latest lines of this process's log, oldest first.";
       const lines: string[] = [...data.master];
       for (const id of Object.keys(data.workers).sort()) {
         for (const line of data.workers[id]) lines.push(`${id}: ${line}`);

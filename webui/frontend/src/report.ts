@@ -52,7 +52,7 @@ function render(): void {
   fails.render(v.errors);
   const exc = exceptionsTable();
   exc.render(data.exceptions);
-  const charts = new Charts();
+  const charts = new Charts("", { quantiles: data.info.chart_percentiles });
   charts.set(data.history, true);
 
   root.replaceChildren(

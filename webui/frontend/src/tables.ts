@@ -105,7 +105,36 @@ export class Table<T> {
 
 const isTotal = (e: Entry) => e.name === "Aggregated" && e.method === "";
 
-export function liveStatsTable(): Table<Entry> {
+// rowKey identifies a row of the statistics table.
+export const rowKey = (e: Entry) => e.method + "\u0000" + e.name;
+
+// StatsTableOptions configure the live statistics table: the percentile
+// columns offered (Info.percentiles, the values in Entry.quantiles) and
+// shown, and the per-row chart check boxes.
+export interface StatsTableOptions {
+  quantiles: number[];
+  shown: number[];
+  charted: (e: Entry) => boolean;
+  toggleChart: (e: Entry, on: boolean) => void;
+}
+
+// percentileValue returns a row's response time at q: from quantiles
+// when the server sent them, else the fixed 95th and 99th fields.
+function percentileValue(e: Entry, quantiles: number[], q: number): number {
+  const i = quantiles.indexOf(q);
+  if (e.quantiles && i >= 0 && i < e.quantiles.length) return e.quantiles[i];
+  if (q === 0.95) return e["response_time_percentile_0.95"];
+  if (q === 0.99) return e["response_time_percentile_0.99"];
+  return NaN;
+}
+
+export function liveStatsTable(o: StatsTableOptions): Table<Entry> {
+  const pcts: Column<Entry>[] = o.shown.map((q) => ({
+    key: "q" + q,
+    label: quantileColumnLabel(q),
+    value: (e: Entry) => percentileValue(e, o.quantiles, q),
+    format: f.ms,
+  }));
   return new Table<Entry>(
     [
       { key: "method", label: "Type", value: (e) => e.method },
@@ -114,17 +143,34 @@ export function liveStatsTable(): Table<Entry> {
       { key: "num_failures", label: "# Fails", value: (e) => e.num_failures, format: f.int },
       { key: "num_aborted", label: "# Aborted", value: (e) => e.num_aborted ?? 0, format: f.int },
       { key: "median", label: "Median (ms)", value: (e) => e.median_response_time, format: f.ms },
-      { key: "p95", label: "95%ile (ms)", value: (e) => e["response_time_percentile_0.95"], format: f.ms },
-      { key: "p99", label: "99%ile (ms)", value: (e) => e["response_time_percentile_0.99"], format: f.ms },
+      ...pcts,
       { key: "avg", label: "Average (ms)", value: (e) => e.avg_response_time, format: f.ms },
       { key: "min", label: "Min (ms)", value: (e) => e.min_response_time, format: f.ms },
       { key: "max", label: "Max (ms)", value: (e) => e.max_response_time, format: f.ms },
       { key: "size", label: "Average size (bytes)", value: (e) => e.avg_content_length, format: f.int },
       { key: "rps", label: "Current RPS", value: (e) => e.current_rps, format: f.rate },
       { key: "fps", label: "Current Failures/s", value: (e) => e.current_fail_per_sec, format: f.rate },
+      {
+        key: "chart",
+        label: "Chart",
+        title: "Tick to plot the row in the Charts tab",
+        value: (e) => (o.charted(e) ? 1 : 0),
+        cell: (e) => {
+          if (isTotal(e)) return document.createTextNode(""); // the Charts tab's own charts
+          const c = el("input", { type: "checkbox", class: "row-chart", "data-name": e.name, "data-method": e.method, "aria-label": `Chart ${e.method} ${e.name}`.trim() });
+          c.checked = o.charted(e);
+          c.addEventListener("change", () => o.toggleChart(e, c.checked));
+          return c;
+        },
+      },
     ],
     { sortable: true, pinned: isTotal, empty: "No requests yet.", id: "stats-table" },
   );
+}
+
+// quantileColumnLabel is a percentile column's header: "95%ile (ms)".
+export function quantileColumnLabel(q: number): string {
+  return q === 1 ? "100%ile (ms)" : f.quantileLabel(q) + "ile (ms)";
 }
 
 export function reportStatsTable(): Table<Entry> {

@@ -10,6 +10,8 @@ export interface Info {
   classes: string[];
   class_picker: boolean;
   shape: boolean;
+  percentiles?: number[];
+  chart_percentiles?: number[];
 }
 
 export interface Entry {
@@ -30,6 +32,7 @@ export interface Entry {
   total_fail_per_sec: number;
   avg_content_length: number;
   percentiles?: number[];
+  quantiles?: number[];
 }
 
 export interface ErrorRow {
@@ -130,6 +133,7 @@ export interface HistoryPoint {
   p95: number;
   p99: number;
   avg: number;
+  p?: number[];
 }
 
 export interface Ratios {
