@@ -11,12 +11,12 @@ import (
 )
 
 // Go's garbage collector lets the heap grow by GOGC percent (100) of the
-// live heap plus the goroutine stacks before it collects. That fits
-// programs whose stacks are small next to their heap; a load generator
-// with 100,000 thinking users has more stack (4 KB a user) than live
-// heap (2-3 KB), so the default would let it keep about 1.5 times its
-// stacks in garbage: at 100,000 users some 600 MB that buys nothing but
-// rarer collections. While a test runs, gcTune therefore sets GOGC so
+// live heap plus the scanned part of the goroutine stacks before it
+// collects. That fits programs whose stacks are small next to their
+// heap; a load generator with 100,000 thinking users has as much stack
+// as live heap, so the default would let it keep garbage for its stacks'
+// sake: ~200 MB at 100,000 users that buy nothing but rarer collections.
+// While a test runs, gcTune therefore sets GOGC so
 // that the headroom is the live heap itself (GOGC=100 of the heap alone,
 // as before Go 1.18 counted stacks), at least 32 MiB and never under 25
 // or over 100 percent. Small tests, whose stacks are small, keep GOGC=100.

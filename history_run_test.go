@@ -378,3 +378,35 @@ func TestHistoryAbortedCountsSaved(t *testing.T) {
 		t.Errorf("the export does not hold the aborted count %d:\n%.500s", doc.Total.Aborted, exp.stdout)
 	}
 }
+
+// Retention applied after a run (--history-keep) never deletes the
+// baseline that run compared with, however old: it keeps the newest N
+// runs and the baseline.
+func TestHistoryRetentionKeepsBaseline(t *testing.T) {
+	srv := newRunServer(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	prog := func() *locust.Program { return &locust.Program{Classes: []locust.UserClass{histClass()}} }
+	run := func(args ...string) {
+		t.Helper()
+		res := runMain(t, prog(), append([]string{"--headless", "-u", "1", "-r", "10", "-i", "10", "-H", srv.URL, "--history", db}, args...)...)
+		if res.code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, res.code, res.stderr)
+		}
+	}
+	run("--label", "branch=main") // the baseline, the oldest run
+	run("--label", "branch=dev")
+	run("--label", "branch=dev")
+	s := histOpen(t, db)
+	base, err := s.Baseline(context.Background(), "label:branch=main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("--label", "branch=dev", "--baseline", "label:branch=main", "--threshold", "requests >= baseline", "--history-keep", "1")
+	list, err := s.List(context.Background(), history.Filter{})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("after --history-keep 1: %d runs (%v), want the new run and the baseline", len(list), err)
+	}
+	if list[1].ID != base.ID || list[0].Labels["branch"] != "dev" {
+		t.Errorf("kept %s and %s, want the newest run and the baseline %s", list[0].ID, list[1].ID, base.ID)
+	}
+}

@@ -72,7 +72,8 @@ func (u *userRT) wait(wt WaitTime) bool {
 		u.markWaitEnd()
 		return !u.stopping()
 	}
-	info := u.waitInfo(time.Now())
+	now := time.Now()
+	info := u.waitInfo(now)
 	u.pace, info.pace = 0, &u.pace
 	d := wt(info)
 	if u.pace > 0 {
@@ -81,7 +82,9 @@ func (u *userRT) wait(wt WaitTime) bool {
 		u.r.stats.sched.paced(u.id, max(0, info.SinceLastWait-u.pace), u.pace)
 	}
 	if d <= 0 {
-		u.markWaitEnd()
+		// No wait: it ended when it began (a clock read is a sizeable
+		// part of a closed loop's task run on some VMs).
+		u.lastWaitEnd = now
 		return !u.stopping()
 	}
 	// One channel to wait on rather than a select of the timer and

@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -270,8 +271,10 @@ func writeHeapProfile(rampEnd *runtime.MemStats, requests int64) {
 	f.Close()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Fprintf(os.Stderr, "memory: heap in use %d MiB, stacks %d MiB, runtime %d MiB, from the OS %d MiB; %d goroutines, %d GCs\n",
-		ms.HeapInuse>>20, ms.StackInuse>>20, (ms.MSpanInuse+ms.MCacheInuse+ms.GCSys+ms.OtherSys+ms.BuckHashSys)>>20, ms.Sys>>20, runtime.NumGoroutine(), ms.NumGC)
+	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}} // the library tunes it while the test runs
+	metrics.Read(gogc)
+	fmt.Fprintf(os.Stderr, "memory: heap in use %d MiB, stacks %d MiB, runtime %d MiB, from the OS %d MiB; %d goroutines, %d GCs, GC percent %d\n",
+		ms.HeapInuse>>20, ms.StackInuse>>20, (ms.MSpanInuse+ms.MCacheInuse+ms.GCSys+ms.OtherSys+ms.BuckHashSys)>>20, ms.Sys>>20, runtime.NumGoroutine(), ms.NumGC, gogc[0].Value.Uint64())
 }
 
 // stopProfiles ends the CPU profile, if it runs.
