@@ -107,7 +107,7 @@ func TestWorkerSIGTERMLeavesGracefully(t *testing.T) {
 // restarts it.
 func TestWorkerMasterLostExit(t *testing.T) {
 	bin := distBuild(t)
-	port := distFreePort(t) // nobody listens
+	port := distFreePorts(t, 1)[0] // nobody listens
 	c, _, stderr, done := distProc(t, bin, nil, "--worker", "--master-port", strconv.Itoa(port),
 		"--master-lost-timeout", "1s", "--master-lost-exit", "1s", "Hitter")
 	deployWaitExit(t, "the worker", done, 20*time.Second)
@@ -125,7 +125,8 @@ func TestWorkerMasterLostExit(t *testing.T) {
 func TestHealthPortWorkerAndMaster(t *testing.T) {
 	bin := distBuild(t)
 	target := newDistTarget(t)
-	mport, whp, mhp := distFreePort(t), distFreePort(t), distFreePort(t)
+	ports := distFreePorts(t, 3)
+	mport, whp, mhp := ports[0], ports[1], ports[2]
 	wurl := "http://127.0.0.1:" + strconv.Itoa(whp)
 	_, _, _, _ = distProc(t, bin, nil, "--worker", "--master-port", strconv.Itoa(mport), "--health-port", strconv.Itoa(whp), "Hitter")
 	distWaitFor(t, "the worker's /healthz", 20*time.Second, func() bool { c, _ := deployGet(wurl + "/healthz"); return c == 200 })

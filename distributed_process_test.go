@@ -98,15 +98,20 @@ func distMasterPort(t *testing.T, d time.Duration, log func() string) int {
 	return n
 }
 
-// distFreePort returns a port that was free a moment ago: only for a
-// port nobody must listen on, or one a child process must be told before
-// it starts. Prefer a listener handed over open (distListen) or port 0
-// read from the log (distMasterPort): a freed port can be taken by
-// someone else before it is reused.
-func distFreePort(t *testing.T) int {
-	ln := distListen(t)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+// distFreePorts returns n distinct ports that were free a moment ago:
+// only for ports nobody must listen on, or ones a child process must be
+// told before it starts. Prefer a listener handed over open (distListen)
+// or port 0 read from the log (distMasterPort): a freed port can be taken
+// by someone else before it is reused. The n listeners are held open
+// together, so the ports differ from one another.
+func distFreePorts(t *testing.T, n int) []int {
+	ports := make([]int, n)
+	for i := range ports {
+		ln := distListen(t)
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	return ports
 }
 
 var distMasterListening = regexp.MustCompile(`master listening for workers address=wss?://([^/ ]+)/`)
