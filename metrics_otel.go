@@ -69,11 +69,7 @@ func startOTel(exp *metricsExporter, endpoint, protocol string, interval time.Du
 	case "http/protobuf", "http":
 		var opts []otlpmetrichttp.Option
 		if endpoint != "" {
-			// A base URL gets the metrics path, as OTEL_EXPORTER_OTLP_ENDPOINT.
-			if u, err := url.Parse(endpoint); err == nil && (u.Path == "" || u.Path == "/") {
-				u.Path = "/v1/metrics"
-				endpoint = u.String()
-			}
+			endpoint = otlpHTTPEndpoint(endpoint, "/v1/metrics")
 			opts = append(opts, otlpmetrichttp.WithEndpointURL(endpoint))
 		}
 		exporter, err = otlpmetrichttp.New(ctx, opts...)
@@ -103,4 +99,15 @@ func startOTel(exp *metricsExporter, endpoint, protocol string, interval time.Du
 			log.Warn("OTLP: the final export failed", "error", strings.TrimSpace(err.Error()))
 		}
 	}, nil
+}
+
+// otlpHTTPEndpoint gives a base URL (no path, or "/") the signal's path,
+// as OTEL_EXPORTER_OTLP_ENDPOINT does for OTLP over HTTP; a URL with a
+// path is kept as it is.
+func otlpHTTPEndpoint(endpoint, path string) string {
+	if u, err := url.Parse(endpoint); err == nil && (u.Path == "" || u.Path == "/") {
+		u.Path = path
+		return u.String()
+	}
+	return endpoint
 }

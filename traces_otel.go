@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -96,11 +95,7 @@ func newTracerProvider(endpoint, protocol string, sampler sdktrace.Sampler, info
 	case "http/protobuf", "http":
 		var opts []otlptracehttp.Option
 		if endpoint != "" {
-			// A base URL gets the traces path, as OTEL_EXPORTER_OTLP_ENDPOINT.
-			if u, err := url.Parse(endpoint); err == nil && (u.Path == "" || u.Path == "/") {
-				u.Path = "/v1/traces"
-				endpoint = u.String()
-			}
+			endpoint = otlpHTTPEndpoint(endpoint, "/v1/traces")
 			opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
 		}
 		exp, err = otlptracehttp.New(ctx, opts...)
