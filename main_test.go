@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("HOME", home)
 	code := m.Run()
 	distBuildCleanup()
+	browserCleanup()
 	os.RemoveAll(home)
 	os.Exit(code)
 }
