@@ -179,7 +179,7 @@ func (a *arrivalRT) dispatch(c int, when time.Time) {
 	a.r.mu.Lock()
 	grow := p.size < p.max && a.r.state != StateStopping
 	if grow {
-		a.r.spawnLocked(a.t, c, when)
+		a.r.spawnLocked(a.t, c, when, 0)
 	}
 	a.r.mu.Unlock()
 	a.r.stats.sched.arrival(!grow)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
@@ -17,19 +19,51 @@ import (
 	"github.com/golocust/locust"
 )
 
-// distBuild builds testdata/distbin, the load-test program the process
-// tests run as master and workers.
+// distBin is testdata/distbin, built once per test binary by distBuild.
+var distBin struct {
+	once sync.Once
+	dir  string // removed by TestMain (distBuildCleanup)
+	path string
+	err  error
+}
+
+// distBuild returns testdata/distbin, the load-test program the process
+// tests run as master and workers. It is built on the first call only: the
+// tests run it, never change it.
 func distBuild(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs processes; skipped with -short")
 	}
-	bin := t.TempDir() + "/distbin"
-	out, err := exec.Command("go", "build", "-o", bin, "./testdata/distbin").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build ./testdata/distbin: %v\n%s", err, out)
+	distBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "locust-distbin")
+		if err != nil {
+			distBin.err = err
+			return
+		}
+		distBin.dir = dir
+		bin := filepath.Join(dir, "distbin")
+		cmd := exec.Command("go", "build", "-o", bin, "./testdata/distbin")
+		if realHome != "" {
+			cmd.Env = append(os.Environ(), "HOME="+realHome) // the machine's Go caches: see realHome
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			distBin.err = fmt.Errorf("go build ./testdata/distbin: %v\n%s", err, out)
+			return
+		}
+		distBin.path = bin
+	})
+	if distBin.err != nil {
+		t.Fatal(distBin.err)
 	}
-	return bin
+	return distBin.path
+}
+
+// distBuildCleanup removes the binary distBuild built, if any.
+func distBuildCleanup() {
+	if distBin.dir != "" {
+		os.RemoveAll(distBin.dir)
+	}
 }
 
 // distProc starts the binary with args; it is killed at the end of the

@@ -251,7 +251,7 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	// ever asked for, and the body. The header is written straight into
 	// it, sized by the longest header seen so far.
 	b := resp.Body()
-	buf := resp.Header.AppendBytes(make([]byte, 0, int(fastHeaderHint.Load())+len(b)))
+	buf := fastAppendHeader(make([]byte, 0, int(fastHeaderHint.Load())+len(b)), &resp.Header)
 	h := len(buf)
 	if h > int(fastHeaderHint.Load()) && h <= fastHeaderHintMax {
 		fastHeaderHint.Store(int32(h))
@@ -263,6 +263,20 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	}
 	r.Size = int64(len(b))
 	return nil
+}
+
+// fastAppendHeader appends h's fields as "Key: value" lines and the empty
+// line that ends them, as received: the target's own Date (fasthttp's
+// AppendBytes would put its own clock's instead) and no status line
+// (Status and Proto hold it), which costs a formatting per request.
+func fastAppendHeader(dst []byte, h *fasthttp.ResponseHeader) []byte {
+	for k, v := range h.All() {
+		dst = append(dst, k...)
+		dst = append(dst, ": "...)
+		dst = append(dst, v...)
+		dst = append(dst, "\r\n"...)
+	}
+	return append(dst, "\r\n"...)
 }
 
 // fastHeaderHint is the length of the longest response header seen (up

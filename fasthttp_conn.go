@@ -15,8 +15,11 @@ import (
 // by more than a small slack, and is then set that slack later than
 // asked. On a busy connection the timers change about once per slack
 // instead of twice per request, and a request still times out, at most
-// the slack (1/64 of the time it was given, at most 1 s) after its
-// deadline.
+// the slack after its deadline: 1/64 of the time that was left when the
+// deadline in place was set (at most 1 s), which is the request's own
+// timeout unless a request with a longer one set it. Only moving a
+// deadline reads the clock: keeping it compares the asked deadline with
+// the one set and its slack.
 
 // fastDeadlineSlack bounds the slack of a deadline: 1/64 of the time left
 // until it, at most this.
@@ -27,7 +30,13 @@ const fastDeadlineSlack = time.Second
 // so its fields need no lock.
 type fastConn struct {
 	net.Conn
-	read, write int64 // deadlines set on Conn, Unix ns; 0 means none
+	read, write fastDeadline
+}
+
+// fastDeadline is a deadline set on a connection and its slack.
+type fastDeadline struct {
+	at    int64 // Unix ns; 0 means none
+	slack int64 // ns that at may be later than asked
 }
 
 // fastDial dials addr (host:port, from fasthttp's pool) as fasthttp's
@@ -72,26 +81,26 @@ func (c *fastConn) SetWriteDeadline(t time.Time) error {
 	return c.Conn.SetWriteDeadline(set)
 }
 
-// fastCoarse decides whether a deadline currently at *cur must change
-// for a caller that asks for t: if so it returns the deadline to set and
-// records it in *cur.
-func fastCoarse(cur *int64, t time.Time) (time.Time, bool) {
+// fastCoarse decides whether the deadline cur must change for a caller
+// that asks for t: if so it returns the deadline to set and records it
+// and its slack in cur.
+func fastCoarse(cur *fastDeadline, t time.Time) (time.Time, bool) {
 	if t.IsZero() {
-		if *cur == 0 {
+		if cur.at == 0 {
 			return t, false
 		}
-		*cur = 0
+		*cur = fastDeadline{}
 		return t, true
 	}
 	want := t.UnixNano()
+	if cur.at != 0 && cur.at >= want && cur.at-want <= cur.slack {
+		return t, false // the deadline set is late by less than its slack
+	}
 	slack := min(int64(time.Until(t)/64), int64(fastDeadlineSlack))
 	if slack < 0 {
 		slack = 0
 	}
-	if *cur != 0 && *cur >= want && *cur-want <= slack {
-		return t, false // the deadline set is late by less than the slack
-	}
 	set := t.Add(time.Duration(slack))
-	*cur = set.UnixNano()
+	*cur = fastDeadline{at: set.UnixNano(), slack: slack}
 	return set, true
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,4 +85,51 @@ func TestFastHTTPRedirects(t *testing.T) {
 	if e := entry(snap, "GET", "/loop"); e.Requests != 1 || e.Failures != 1 {
 		t.Errorf("GET /loop: %+v", e)
 	}
+}
+
+// TestHTTPResponseHeaderAsSent: both clients give the header the target
+// sent, its own Date included (fasthttp would write its own clock's), every
+// value of a repeated field, and no field for the status line.
+func TestHTTPResponseHeaderAsSent(t *testing.T) {
+	const date = "Mon, 01 Jan 2001 00:00:00 GMT"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", date)
+		w.Header().Add("X-Many", "a")
+		w.Header().Add("X-Many", "b")
+		w.Header().Set("Content-Type", "text/plain")
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "s1"})
+		_, _ = io.WriteString(w, "hello")
+	}))
+	defer srv.Close()
+	forEachHTTPKind(t, func(t *testing.T, mk func(t *testing.T, host string, o *locust.HTTPOptions) httpTestClient) {
+		_, ctx := newStatsCtx()
+		c := mk(t, srv.URL, nil)
+		for range 2 { // the second from a pooled exchange
+			r := c.Get(ctx, "/")
+			if r.Err != nil || string(r.Body) != "hello" {
+				t.Fatalf("Get = %v %q", r.Err, r.Body)
+			}
+			h := r.Header()
+			if got := h.Get("Date"); got != date {
+				t.Errorf("Date = %q, want the target's %q", got, date)
+			}
+			if got := h.Values("X-Many"); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+				t.Errorf("X-Many = %q, want [a b]", got)
+			}
+			if got := h.Get("Content-Type"); got != "text/plain" {
+				t.Errorf("Content-Type = %q", got)
+			}
+			if got := h.Get("Content-Length"); got != "5" {
+				t.Errorf("Content-Length = %q", got)
+			}
+			if got := h.Get("Set-Cookie"); got != "sid=s1" {
+				t.Errorf("Set-Cookie = %q", got)
+			}
+			for k := range h {
+				if strings.HasPrefix(k, "Http/") || strings.HasPrefix(k, "HTTP/") {
+					t.Errorf("field %q from the status line", k)
+				}
+			}
+		}
+	})
 }

@@ -69,9 +69,10 @@ func (u *HTTPUser) OnStop(ctx context.Context) {
 // decisions should be made before the next request (see there).
 type HTTPClient struct {
 	httpClient
-	hc  http.Client
-	own *http.Transport // per-user connections, else nil
-	gt  httpGate        // the shared transport's gate; nil with own connections
+	hc    http.Client
+	own   *http.Transport // per-user connections, else nil
+	gt    httpGate        // the shared transport's gate; nil with own connections
+	watch httpWatch       // the requests' context and timeout (http_timeout.go)
 }
 
 // httpTransportKey identifies a shared transport in UserEnv.Shared.
@@ -110,7 +111,6 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 		}).(httpSharedTransport)
 		c.hc.Transport, c.gt = st.t, st.gate
 	}
-	c.hc.Timeout = c.timeout
 	c.hc.Jar = &httpLazyJar{}
 	c.hc.CheckRedirect = httpCheckRedirect
 	if o.NoRedirects {
@@ -164,23 +164,41 @@ func httpNewTransport(scheme string, o *HTTPOptions, conns int) *http.Transport 
 func (c *HTTPClient) canStream() bool { return true }
 
 func (c *HTTPClient) closeIdle() {
+	c.watch.close()
 	if c.own != nil {
 		c.own.CloseIdleConnections()
 	}
 }
 
-// send implements httpBackend with net/http; the client's Timeout bounds
-// the request, so deadline is not needed.
+// gate implements httpGated.
 func (c *HTTPClient) gate() httpGate { return c.gt }
 
-func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, _ time.Time) error {
+// send implements httpBackend with net/http. The request runs under a
+// context that ends at deadline (http_timeout.go).
+func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path string, body []byte, headers *http.Header, deadline time.Time) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	st := httpGetSendTrace(ctx) // see below
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &st.trace), r.Method, httpAddQuery(c.base.url(path), rq), rd)
+	var (
+		rctx   context.Context
+		st     *httpSendTrace
+		kept   bool
+		cancel context.CancelFunc
+	)
+	if !rq.stream {
+		rctx, st, kept = c.watch.begin(ctx, deadline)
+	}
+	if kept {
+		defer c.watch.end()
+	} else {
+		rctx, cancel, st = httpOwnContext(ctx, deadline)
+	}
+	req, err := http.NewRequestWithContext(rctx, r.Method, httpAddQuery(c.base.url(path), rq), rd)
 	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
 		return httpNotSentError{err}
 	}
 	if headers != nil {
@@ -203,7 +221,12 @@ func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path st
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		notSent := ctx.Err() != nil && !st.got.Load()
-		st.release()
+		if !kept {
+			if cancel != nil {
+				cancel()
+			}
+			st.release()
+		}
 		if notSent {
 			return httpNotSentError{err}
 		}
@@ -212,13 +235,46 @@ func (c *HTTPClient) send(ctx context.Context, r *Response, rq *httpReq, path st
 	r.Status, r.Proto, r.header = resp.StatusCode, resp.Proto, resp.Header
 	if rq.stream {
 		r.BodyStream = resp.Body
+		if cancel != nil {
+			r.BodyStream = &httpStreamBody{resp.Body, cancel}
+		}
 		r.Size = max(resp.ContentLength, 0)
 		return nil // st is not reused while the body is open
 	}
 	r.Body, err = httpReadBody(resp)
 	resp.Body.Close()
-	st.release()
+	if !kept {
+		if cancel != nil {
+			cancel()
+		}
+		st.release()
+	}
 	r.Size = int64(len(r.Body))
+	return err
+}
+
+// httpOwnContext makes the context of a request that does not run under
+// its client's kept one: ctx, ending at deadline (unless zero; then
+// cancel is nil), with a trace (see below).
+func httpOwnContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc, *httpSendTrace) {
+	var cancel context.CancelFunc
+	if !deadline.IsZero() {
+		ctx, cancel = context.WithDeadlineCause(ctx, deadline, errHTTPTimeout)
+	}
+	st := httpGetSendTrace(ctx)
+	return httptrace.WithClientTrace(ctx, &st.trace), cancel, st
+}
+
+// httpStreamBody is the body of a Stream request, whose timeout runs
+// until it is closed.
+type httpStreamBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *httpStreamBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
 	return err
 }
 

@@ -169,7 +169,10 @@ func BenchmarkOverheadNetHTTP(b *testing.B) {
 			b.Fatal(err)
 		}
 		u.Client.own.DialContext = benchDialContext
-		ctx := ContextWithStats(context.Background(), NewStats("local"))
+		// A cancellable context, as a running user's (the transport
+		// watches it).
+		ctx, stop := context.WithCancelCause(ContextWithStats(context.Background(), NewStats("local")))
+		defer stop(nil)
 		benchLoop(b, func() {
 			if r := u.Client.Get(ctx, "/"); r.Err != nil || len(r.Body) != 12 {
 				b.Fatal(r.Err, len(r.Body))

@@ -53,7 +53,7 @@ type Response struct {
 	Err error
 
 	header    http.Header
-	rawHeader []byte // FastHTTPClient: raw header block, parsed by Header
+	rawHeader []byte // FastHTTPClient: the header's lines, parsed by Header
 	ctx       context.Context
 	pending   atomic.Bool // CatchResponse: not yet recorded
 	span      *httpSpan   // Config.Tracing: ended by record
@@ -64,10 +64,8 @@ type Response struct {
 func (r *Response) Header() http.Header {
 	if r.header == nil && r.rawHeader != nil {
 		tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(r.rawHeader)))
-		if _, err := tp.ReadLine(); err == nil { // status line
-			h, _ := tp.ReadMIMEHeader()
-			r.header = http.Header(h)
-		}
+		h, _ := tp.ReadMIMEHeader()
+		r.header = http.Header(h)
 		r.rawHeader = nil
 	}
 	return r.header

@@ -64,6 +64,9 @@ type Config struct {
 	Users int
 	// SpawnRate is users started (or stopped) per second, in batches of
 	// max(1, floor(SpawnRate)) as Locust; required (> 0) when Users > 0.
+	// A batch of more than 100 users counts at once but begins its first
+	// tasks spread evenly over the second, so that the target never sees
+	// thousands of new connections and requests in the same instant.
 	SpawnRate float64
 	// Host overrides every class's Host.
 	Host string

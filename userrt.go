@@ -111,6 +111,21 @@ func (u *userRT) wait(wt WaitTime) bool {
 	return true
 }
 
+// awaitStart waits d before the user's first task (spawnDelay); it
+// reports false if the user was stopped first, in which case it never
+// starts (no New, no OnStart).
+func (u *userRT) awaitStart(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		u.markWaitEnd()
+		return !u.stopping()
+	case <-u.stopCh:
+		return false
+	}
+}
+
 // wake ends the user's think time at once (signalStop).
 func (u *userRT) wake() {
 	if t := u.timer.Load(); t != nil {

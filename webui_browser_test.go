@@ -45,10 +45,46 @@ func browserPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a headless browser for one test, bounded in time.
-func newBrowser(t *testing.T, timeout time.Duration) context.Context {
+// sharedBrowser is the one headless Chromium the browser tests of this
+// test binary share: starting one costs seconds, a tab in a browser
+// context of its own (cookies, storage and downloads apart, like a fresh
+// profile) a fraction of that. It starts on the first newBrowser call,
+// again if it has died, and browserCleanup (TestMain) stops it.
+var sharedBrowser struct {
+	mu      sync.Mutex
+	ctx     context.Context // the browser's first tab: its life is the browser's
+	cancel  func()
+	dataDir string
+}
+
+// browserCleanup stops the shared browser, if one was started.
+func browserCleanup() {
+	sharedBrowser.mu.Lock()
+	defer sharedBrowser.mu.Unlock()
+	if sharedBrowser.cancel != nil {
+		sharedBrowser.cancel()
+		os.RemoveAll(sharedBrowser.dataDir)
+		sharedBrowser.ctx, sharedBrowser.cancel = nil, nil
+	}
+}
+
+// startSharedBrowser returns the shared browser, starting it if none runs.
+func startSharedBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := browserPath(t)
+	sharedBrowser.mu.Lock()
+	defer sharedBrowser.mu.Unlock()
+	if sharedBrowser.ctx != nil && sharedBrowser.ctx.Err() == nil {
+		return sharedBrowser.ctx
+	}
+	if sharedBrowser.cancel != nil { // it died: start another
+		sharedBrowser.cancel()
+		os.RemoveAll(sharedBrowser.dataDir)
+	}
+	dir, err := os.MkdirTemp("", "locust-chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
@@ -58,21 +94,51 @@ func newBrowser(t *testing.T, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1440, 900),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
+	if err := chromedp.Do(ctx); err != nil {
+		cancelC()
+		cancelA()
+		os.RemoveAll(dir)
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	sharedBrowser.ctx, sharedBrowser.dataDir = ctx, dir
+	sharedBrowser.cancel = func() {
+		cancelC()
+		cancelA()
+	}
+	return ctx
+}
+
+// newBrowser opens a tab for one test, bounded in time, in a browser
+// context of its own in the shared headless browser; the end of the test
+// closes both.
+func newBrowser(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	parent := startSharedBrowser(t)
+	ctx, cancelC := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	ctx, cancelT := context.WithTimeout(ctx, timeout)
 	t.Cleanup(func() {
 		cancelT()
 		cancelC()
-		cancelA()
 	})
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
+		t.Fatalf("opening a tab: %v", err)
 	}
 	return ctx
+}
+
+// allowDownloads saves what the test's tab downloads into dir.
+func allowDownloads(t *testing.T, ctx context.Context, dir string) {
+	t.Helper()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+		BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func artifactsDir(t *testing.T) string {
@@ -260,10 +326,7 @@ func TestBrowserDashboard(t *testing.T) {
 	target := browserTarget(t)
 	ui := startUI(t, "-H", target.URL, "-u", "3", "-r", "10")
 	downloads := t.TempDir()
-	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
-		t.Fatal(err)
-	}
+	allowDownloads(t, ctx, downloads)
 
 	// Start a test from the form.
 	do(t, ctx, chromedp.Navigate(ui), chromedp.WaitVisible(chromedp.ID("start-dialog")))

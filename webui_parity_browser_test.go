@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
@@ -24,10 +23,7 @@ func TestBrowserRunTimeAndReportLink(t *testing.T) {
 	target := browserTarget(t)
 	ui := startUI(t, "-H", target.URL, "-u", "2", "-r", "20")
 	downloads := t.TempDir()
-	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
-		t.Fatal(err)
-	}
+	allowDownloads(t, ctx, downloads)
 	do(t, ctx, chromedp.Navigate(ui), chromedp.WaitVisible(chromedp.ID("start-dialog")),
 		chromedp.Click(chromedp.CSS("#advanced summary")), chromedp.WaitVisible(chromedp.ID("f-runtime")),
 		chromedp.SetValue(chromedp.ID("f-runtime"), "2s"), chromedp.Click(chromedp.ID("start-submit")))
