@@ -351,6 +351,9 @@ type rampPlan struct {
 	batch    int
 	interval time.Duration
 	complete bool // SpawningComplete fired
+	// starting is how long after the last step its last user starts
+	// (spawnDelay): the ramp is complete only then.
+	starting time.Duration
 }
 
 func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
@@ -426,12 +429,14 @@ func (r *LocalRunner) step(t *testRun, p *rampPlan) (done bool) {
 	// Spawn new users before stopping surplus ones, as Locust. A batch's
 	// users count at once, but each begins its first task spread over the
 	// batch's interval (spawnDelay).
+	p.starting = 0
 	for added := 0; added < p.batch && !p.adds.Done(); {
 		c, _ := p.adds.Next()
 		if r.counts[c] >= p.target[c] {
 			continue
 		}
-		r.spawnLocked(t, c, time.Time{}, spawnDelay(added, p.batch, p.interval))
+		p.starting = spawnDelay(added, p.batch, p.interval)
+		r.spawnLocked(t, c, time.Time{}, p.starting)
 		added++
 	}
 	removed := 0
@@ -450,7 +455,7 @@ func (r *LocalRunner) step(t *testRun, p *rampPlan) (done bool) {
 		}
 	}
 	done = p.adds.Done() && !surplus
-	if done {
+	if done && p.starting == 0 {
 		r.state = StateRunning
 	} else {
 		r.state = StateSpawning
@@ -615,6 +620,13 @@ func (r *LocalRunner) supervise(t *testRun) {
 func (r *LocalRunner) advance(t *testRun, p *rampPlan, timer *time.Timer, firstRamp *bool) <-chan time.Time {
 	if !r.step(t, p) {
 		timer.Reset(p.interval)
+		return timer.C
+	}
+	if p.starting > 0 {
+		// The last batch's users are still starting (spawnDelay): the
+		// ramp completes, and --reset-stats resets, when the last one
+		// did. The step then taken spawns nothing.
+		timer.Reset(p.starting)
 		return timer.C
 	}
 	if !p.complete {

@@ -66,7 +66,9 @@ type Config struct {
 	// max(1, floor(SpawnRate)) as Locust; required (> 0) when Users > 0.
 	// A batch of more than 100 users counts at once but begins its first
 	// tasks spread evenly over the second, so that the target never sees
-	// thousands of new connections and requests in the same instant.
+	// thousands of new connections and requests in the same instant; the
+	// ramp is complete (SpawningComplete, ResetStats) when the last one
+	// started.
 	SpawnRate float64
 	// Host overrides every class's Host.
 	Host string

@@ -106,40 +106,60 @@ func TestRampFollowsSpawnRate(t *testing.T) {
 // A spawn batch of more than 100 users counts them at once but starts
 // them spread over its interval, the first 100 at once: a batch of 2,500
 // users started in the same instant would send 2,500 first requests (and
-// dial as many connections) together. A user stopped before its start
-// never starts.
+// dial as many connections) together. The ramp is complete (and the
+// runner running) when the last user started; a user stopped before its
+// start never starts.
 func TestRampSpreadsLargeBatches(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var ta tally
-		r := newRunner(t, locust.Config{Classes: []locust.UserClass{counterClass("A", &ta, locust.Constant(time.Hour))}})
-		if err := r.Start(400, 200); err != nil { // batches of 200 every second
-			t.Fatal(err)
-		}
-		start := time.Now()
-		check := func(at time.Duration, users, started int64) {
-			t.Helper()
-			time.Sleep(at - time.Since(start))
-			synctest.Wait()
-			if got := r.UserCount(); got != int(users) {
-				t.Errorf("at %v: %d users, want %d", at, got, users)
-			}
-			if got := ta.started.Load(); got != started {
-				t.Errorf("at %v: %d users started, want %d", at, got, started)
-			}
-		}
-		check(0, 200, 100)                     // the batch's first 100 at once
-		check(500*time.Millisecond, 200, 101)  // user i of 200 starts at i/200 s: 100 at 500 ms
-		check(995*time.Millisecond, 200, 200)  // the last at 995 ms
-		check(1000*time.Millisecond, 400, 300) // the next batch
-		check(1750*time.Millisecond, 400, 351) // users 100-150 of it
-		stop(t, r)
-		if got := ta.started.Load(); got != 351 {
-			t.Errorf("%d users started after the stop, want 351: a user stopped before its start never starts", got)
-		}
-		if got := ta.stopped.Load(); got != 351 {
-			t.Errorf("%d users ran OnStop, want the 351 started", got)
-		}
-	})
+	for _, stopAt := range []time.Duration{1750 * time.Millisecond, 2 * time.Second} {
+		t.Run(fmt.Sprintf("stop at %v", stopAt), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var ta tally
+				r := newRunner(t, locust.Config{Classes: []locust.UserClass{counterClass("A", &ta, locust.Constant(time.Hour))}})
+				start := time.Now()
+				var completeAt atomic.Int64
+				r.Events().SpawningComplete.Add(func(locust.SpawnEvent) { completeAt.Store(int64(time.Since(start))) })
+				if err := r.Start(400, 200); err != nil { // batches of 200 every second
+					t.Fatal(err)
+				}
+				check := func(at time.Duration, users, started int64, state locust.State) {
+					t.Helper()
+					time.Sleep(at - time.Since(start))
+					synctest.Wait()
+					if got := r.UserCount(); got != int(users) {
+						t.Errorf("at %v: %d users, want %d", at, got, users)
+					}
+					if got := ta.started.Load(); got != started {
+						t.Errorf("at %v: %d users started, want %d", at, got, started)
+					}
+					if got := r.State(); got != state {
+						t.Errorf("at %v: state %v, want %v", at, got, state)
+					}
+				}
+				check(0, 200, 100, locust.StateSpawning)                     // the batch's first 100 at once
+				check(500*time.Millisecond, 200, 101, locust.StateSpawning)  // user i of 200 starts at i/200 s: 100 at 500 ms
+				check(995*time.Millisecond, 200, 200, locust.StateSpawning)  // the last at 995 ms
+				check(1000*time.Millisecond, 400, 300, locust.StateSpawning) // the next batch
+				check(1750*time.Millisecond, 400, 351, locust.StateSpawning) // users 100-150 of it
+				want := int64(351)
+				if stopAt > 1995*time.Millisecond {
+					check(stopAt, 400, 400, locust.StateRunning)
+					want = 400
+					if got := time.Duration(completeAt.Load()); got != 1995*time.Millisecond {
+						t.Errorf("SpawningComplete fired at %v, want 1.995s (when the last user started)", got)
+					}
+				} else if completeAt.Load() != 0 {
+					t.Errorf("SpawningComplete fired at %v, before the last user started", time.Duration(completeAt.Load()))
+				}
+				stop(t, r)
+				if got := ta.started.Load(); got != want {
+					t.Errorf("%d users started after the stop, want %d: a user stopped before its start never starts", got, want)
+				}
+				if got := ta.stopped.Load(); got != want {
+					t.Errorf("%d users ran OnStop, want the %d started", got, want)
+				}
+			})
+		})
+	}
 }
 
 // Ramping down stops the newest users first.

@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -197,5 +198,40 @@ func TestParseThink(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// --per-second prints a line per second with requests, and its lines add
+// up to every request the target saw.
+func TestBenchPerSecond(t *testing.T) {
+	t.Parallel()
+	bt := newBenchTarget(t)
+	code, stdout, stderr := runBench(t, "-H", bt.URL, "--headless", "-u", "4", "-r", "4", "-t", "2s", "-s", "2s", "--think", "100ms..200ms", "--bench-json", "--per-second")
+	if code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+	}
+	benchLine(t, stdout)
+	_, table, ok := strings.Cut(stderr, "per second (requests completed in it):\n")
+	if !ok {
+		t.Fatalf("no per-second table on stderr:\n%s", stderr)
+	}
+	var sum int64
+	lines := strings.Split(table, "\n")[1:] // after the header
+	for _, l := range lines {
+		var sec, n, over10, over50 int64
+		var maxMs float64
+		if _, err := fmt.Sscan(l, &sec, &n, &over10, &over50, &maxMs); err != nil {
+			break // the end of the table
+		}
+		if over50 > over10 || over10 > n || n == 0 {
+			t.Errorf("implausible line %q", l)
+		}
+		sum += n
+	}
+	if !strings.Contains(table, "ramp ended") {
+		t.Errorf("the table does not mark the end of the ramp:\n%s", table)
+	}
+	if seen := bt.counts()["/"]; sum != seen || sum == 0 {
+		t.Errorf("the per-second lines add up to %d requests, the target saw %d", sum, seen)
 	}
 }

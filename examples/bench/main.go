@@ -19,6 +19,8 @@
 //	--cpuprofile F write a CPU profile of the load after the ramp to F
 //	               (go tool pprof)
 //	--memprofile F write a heap profile to F when the stop begins
+//	--per-second   print per second the requests, those over 10 and 50 ms
+//	               and the slowest to stderr at the end (when the tail was)
 package main
 
 import (
@@ -47,6 +49,7 @@ var (
 	think     locust.WaitTime // --think; nil means no wait
 	cpuProf   string          // --cpuprofile
 	memProf   string          // --memprofile
+	perSec    *perSecond      // --per-second; nil without
 )
 
 // benchUser is what the one task needs: a GET of the target's root. It
@@ -100,6 +103,10 @@ func flags(fs *flag.FlagSet) {
 	fs.BoolVar(&benchJSON, "bench-json", false, `Print {"rps", "p50_ms", "p99_ms", "errors"} measured after the ramp as the last line of stdout; the tables go to stderr.`)
 	fs.StringVar(&cpuProf, "cpuprofile", "", "Write a CPU profile of the load after the ramp to `FILE` (read it with go tool pprof).")
 	fs.StringVar(&memProf, "memprofile", "", "Write a heap profile to `FILE` when the stop begins, and say on stderr where the memory is.")
+	fs.BoolFunc("per-second", "At the end, print to stderr per second the requests completed, those over 10 and 50 ms, and the slowest, marking the end of the ramp and the start of the stop.", func(string) error {
+		perSec = &perSecond{}
+		return nil
+	})
 	fs.Func("think", "Think time after each request: a duration (1s) or a uniform range (1s..2s). Default: none.", func(v string) error {
 		w, err := parseThink(v)
 		if err == nil {
@@ -158,6 +165,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Setup: func(r locust.Runner) error {
 			if err := startProfiles(r); err != nil {
 				return err
+			}
+			if perSec != nil {
+				perSec.watch(r)
+				r.Events().TestStop.Add(func(locust.TestEvent) { perSec.print(stderr) })
 			}
 			if !benchJSON {
 				return nil
