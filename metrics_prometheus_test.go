@@ -48,21 +48,16 @@ func promBinary(t *testing.T) string {
 	return bin
 }
 
-// startPrometheus starts prometheus scraping target (host:port) every
-// 500 ms, with native histograms if native, and waits until it is ready.
-func startPrometheus(t *testing.T, bin, target string, native bool) *promServer {
+// startPrometheus starts prometheus listening on addr and scraping target
+// (host:port) every 500 ms, with native histograms if native; waitReady
+// waits until it can be queried.
+func startPrometheus(t *testing.T, bin, addr, target string, native bool) *promServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 500ms\n  scrape_timeout: 400ms\nscrape_configs:\n  - job_name: golocust\n    static_configs:\n      - targets: [%q]\n", target)
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	args := []string{"--config.file=" + filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path=" + filepath.Join(dir, "data"),
 		"--web.listen-address=" + addr, "--log.level=warn"}
 	if native {
@@ -89,14 +84,19 @@ func startPrometheus(t *testing.T, bin, target string, native bool) *promServer 
 			t.Logf("prometheus log (native=%v):\n%s", native, b)
 		}
 	})
-	p := &promServer{url: "http://" + addr}
+	return &promServer{url: "http://" + addr}
+}
+
+// waitReady waits until prometheus answers it is ready.
+func (p *promServer) waitReady(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		resp, err := http.Get(p.url + "/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -104,6 +104,24 @@ func startPrometheus(t *testing.T, bin, target string, native bool) *promServer 
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// promFreeAddrs returns n distinct loopback addresses that were free a
+// moment ago, for prometheus processes: prometheus takes its listen
+// address on the command line only, so no listener can be handed over
+// open. The n listeners are held open together, so the ports differ.
+func promFreeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	addrs := make([]string, n)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs[i] = ln.Addr().String()
+	}
+	return addrs
 }
 
 // promSample is one element of an instant query's result.
@@ -196,22 +214,24 @@ func TestMetricsPrometheus(t *testing.T) {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 
-	native := startPrometheus(t, bin, ln.Addr().String(), true)
-	classic := startPrometheus(t, bin, ln.Addr().String(), false)
+	addrs := promFreeAddrs(t, 2)
+	native := startPrometheus(t, bin, addrs[0], ln.Addr().String(), true)
+	classic := startPrometheus(t, bin, addrs[1], ln.Addr().String(), false) // both start at once
+	native.waitReady(t)
+	classic.waitReady(t)
 
+	// Load, and go on until both servers have scraped the running test:
 	// Prometheus begins scraping a few seconds after it starts (its
-	// target discovery updates every 5 s): wait for the first scrape so
-	// that the servers see the test run, not only its end.
-	for _, p := range []*promServer{native, classic} {
-		p.waitFor(t, `up{job="golocust"}`, 1)
-	}
-
-	// Load for a few scrapes, reset the statistics half way (counters
-	// must carry on), stop, then let both servers scrape the final state.
+	// target discovery updates every 5 s), so that the servers see the
+	// test run, not only its end. Then reset the statistics (counters
+	// must carry on), load for a few more scrapes, stop, and let both
+	// servers scrape the final state.
 	if err := r.Start(4, 100); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	for _, p := range []*promServer{native, classic} {
+		p.waitFor(t, `up{job="golocust"}`, 1)
+	}
 	r.ResetStats()
 	time.Sleep(1500 * time.Millisecond)
 	if err := r.Stop(context.Background()); err != nil {

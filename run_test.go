@@ -90,6 +90,14 @@ func runMain(t *testing.T, p *locust.Program, args ...string) runResult {
 	return runResult{code, out.String(), errb.String()}
 }
 
+// runMainQuiet is runMain with no signal handler: inside a synctest
+// bubble, where the process-wide signal.Notify must not start.
+func runMainQuiet(t *testing.T, p *locust.Program, args ...string) runResult {
+	t.Helper()
+	p.Signals = make(chan os.Signal)
+	return runMain(t, p, args...)
+}
+
 type jsonOut struct {
 	Total struct {
 		NumRequests int64 `json:"num_requests"`
