@@ -114,22 +114,16 @@ func (g *gcTuning) run(ctx context.Context) {
 		<-ctx.Done()
 		return
 	}
-	tick := time.NewTicker(gcTuneInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	every(ctx, gcTuneInterval, func(time.Time) bool {
 		p := gcTunePercent(g.read())
 		g.mu.Lock()
+		defer g.mu.Unlock()
 		// Small moves (5 points, or a tenth above 50) are not worth a
 		// change of the pacer's goal.
 		if d, step := p-g.percent, max(5, g.percent/10); d >= step || d <= -step || p == 100 && g.percent != 100 {
 			g.set(p)
 			g.percent = p
 		}
-		g.mu.Unlock()
-	}
+		return true
+	})
 }
