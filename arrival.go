@@ -21,8 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/golocust/locust/internal/dispatch"
@@ -263,63 +261,4 @@ func arrivalSeconds(s float64) time.Duration {
 		return -dispatch.Seconds(-s)
 	}
 	return dispatch.Seconds(s)
-}
-
-// parseRate parses an arrival or request rate: "1000/s", "60/m",
-// "3600/h", "5/100ms" (count per duration) or a bare number of events per
-// second ("250", "0.5"). It returns events per second.
-func parseRate(s string) (float64, error) {
-	in := strings.TrimSpace(s)
-	num, per, hasPer := strings.Cut(in, "/")
-	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, fmt.Errorf("rate %q: want a number >= 0 optionally followed by /s, /m, /h or /DURATION, e.g. 1000/s", s)
-	}
-	if !hasPer {
-		return v, nil
-	}
-	per = strings.TrimSpace(per)
-	var d time.Duration
-	switch per {
-	case "s", "sec", "second":
-		d = time.Second
-	case "m", "min", "minute":
-		d = time.Minute
-	case "h", "hour":
-		d = time.Hour
-	default:
-		d, err = time.ParseDuration(per)
-		if err != nil || d <= 0 {
-			return 0, fmt.Errorf("rate %q: unknown unit %q; allowed /s, /m, /h or a duration such as /100ms", s, per)
-		}
-	}
-	return v / d.Seconds(), nil
-}
-
-// ParseStages parses an arrival-rate ramp: comma-separated DURATION:RATE
-// stages, each ramping linearly from the previous rate to RATE over
-// DURATION, e.g. "30s:100/s,2m:1000/s,30s:0/s" (ramp up to 100/s in 30 s,
-// then to 1000/s in 2 minutes, then down to nothing in 30 s). Durations
-// are Go durations ("1m30s"); rates are counts per duration ("1000/s", "60/m", "5/100ms") or a bare number per second.
-func ParseStages(s string) ([]RateStage, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, errors.New("stages: empty; want DURATION:RATE[,DURATION:RATE...], e.g. 30s:100/s,2m:1000/s")
-	}
-	var out []RateStage
-	for i, part := range strings.Split(s, ",") {
-		ds, rs, ok := strings.Cut(strings.TrimSpace(part), ":")
-		if !ok {
-			return nil, fmt.Errorf("stage %d %q: want DURATION:RATE, e.g. 30s:100/s", i+1, part)
-		}
-		d, err := time.ParseDuration(strings.TrimSpace(ds))
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("stage %d %q: duration %q: want a positive duration such as 30s or 2m", i+1, part, ds)
-		}
-		r, err := parseRate(rs)
-		if err != nil {
-			return nil, fmt.Errorf("stage %d %q: %v", i+1, part, err)
-		}
-		out = append(out, RateStage{Duration: d, Target: r})
-	}
-	return out, nil
 }

@@ -137,7 +137,7 @@ func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp
 		MaxIdemponentCallAttempts: 1,
 		TLSConfig:                 &tls.Config{InsecureSkipVerify: o.Insecure},
 		// Dual stack, with deadlines that move coarsely (fasthttp_conn.go).
-		DialTimeout: fastDial,
+		DialTimeout: fastDialer,
 	}
 }
 

@@ -109,21 +109,15 @@ func (g *gcTuning) run(ctx context.Context) {
 		<-ctx.Done()
 		return
 	}
-	tick := time.NewTicker(gcTuneInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	every(ctx, gcTuneInterval, func(time.Time) bool {
 		p := gcTunePercent(g.read())
 		g.mu.Lock()
+		defer g.mu.Unlock()
 		// Small moves are not worth a change of the pacer's goal.
 		if d := p - g.percent; d >= 5 || d <= -5 || p == 100 && g.percent != 100 {
 			g.set(p)
 			g.percent = p
 		}
-		g.mu.Unlock()
-	}
+		return true
+	})
 }

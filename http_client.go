@@ -183,14 +183,14 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 		r.Err = fmt.Errorf("%s %s not sent: %w", method, r.Name, err)
 		return r
 	}
-	start := time.Now()
+	start := monoNow() // one clock read (clock.go)
 	var deadline time.Time
 	if c.timeout > 0 {
 		deadline = start.Add(c.timeout)
 	}
 	headers := c.headers.Load()
 	if c.tr != nil {
-		headers = c.traceStart(ctx, r, &rq, path, headers, start)
+		headers = c.traceStart(ctx, r, &rq, path, headers, time.Now())
 	}
 	var err error
 	if httpHandoff() { // http_handoff.go

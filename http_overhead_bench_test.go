@@ -3,11 +3,14 @@ package locust
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +48,7 @@ var (
 // benchConn answers each request written to it (a GET without body,
 // ending in an empty line) with benchResponse.
 type benchConn struct {
+	yield   bool          // Read lets the other goroutines run before it answers
 	pending chan struct{} // one token per request written
 	mu      sync.Mutex
 	rest    []byte // unread part of the response being read
@@ -73,6 +77,11 @@ func (c *benchConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.rest) == 0 {
+		if c.yield {
+			// As a read of a real socket that finds no answer yet: the
+			// goroutine parks and the others run meanwhile.
+			runtime.Gosched()
+		}
 		select {
 		case <-c.pending:
 			c.rest = benchResponseBytes
@@ -178,5 +187,82 @@ func BenchmarkOverheadNetHTTP(b *testing.B) {
 				b.Fatal(r.Err, len(r.Body))
 			}
 		})
+	})
+}
+
+// benchYieldDial dials benchConns that yield before each answer.
+func benchYieldDial(string, time.Duration) (net.Conn, error) {
+	c := newBenchConn()
+	c.yield = true
+	return c, nil
+}
+
+// benchFastUser is the user of BenchmarkOverheadLoop: one task, GET /.
+type benchFastUser struct{ FastHTTPUser }
+
+// BenchmarkOverheadLoop is the closed loop of ../shared/bench/peers.sh
+// without the network: 50 users (goroutines) sending GET / with no think
+// time, through connections that answer at once but let the other
+// goroutines run before, as a read that finds no answer yet parks its
+// goroutine. So unlike BenchmarkOverheadFastHTTP it counts what goes with
+// 50 interleaved users: the task loop, the runner's ticker, the GC of
+// their allocations, and the caches each switch to another user's state
+// leaves cold. bare is barefast's loop (50 goroutines around one client);
+// runner is RunTest with FastHTTPUser. One op is one request.
+//
+//	go test -run '^$' -bench 'OverheadLoop' -benchmem -benchtime=200000x -cpu 1 .
+func BenchmarkOverheadLoop(b *testing.B) {
+	const users = 50
+	b.Run("bare", func(b *testing.B) {
+		c := &fasthttp.Client{MaxConnsPerHost: users, DialTimeout: benchYieldDial}
+		b.ReportAllocs()
+		runtime.GC()
+		b.ResetTimer()
+		cpu := benchCPU(b)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range users {
+			wg.Go(func() {
+				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+				req.SetRequestURI(benchHost + "/")
+				for next.Add(1) <= int64(b.N) {
+					if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+						panic(fmt.Sprint(err, resp.StatusCode()))
+					}
+				}
+			})
+		}
+		wg.Wait()
+		b.ReportMetric(float64(benchCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("runner", func(b *testing.B) {
+		fastDialer = benchYieldDial
+		defer func() { fastDialer = fastDial }()
+		class := &Class[*benchFastUser]{
+			Name: "Bench",
+			New:  func() *benchFastUser { return &benchFastUser{} },
+			Wait: Constant(0),
+			Tasks: []Task[*benchFastUser]{{Name: "get", Weight: 1, Fn: func(u *benchFastUser, ctx context.Context) error {
+				u.Client.Get(ctx, "/")
+				return nil
+			}}},
+		}
+		b.ReportAllocs()
+		runtime.GC()
+		b.ResetTimer()
+		cpu := benchCPU(b)
+		res, err := RunTest(context.Background(), Config{
+			Classes: []UserClass{class}, Host: benchHost, Users: users, SpawnRate: 1e6,
+			Iterations: int64(b.N), Logger: slog.New(slog.DiscardHandler),
+		})
+		cpuUsed := benchCPU(b) - cpu
+		b.StopTimer()
+		if err != nil || res.Reason != EndIterations {
+			b.Fatal(err, res)
+		}
+		if n := res.Stats.Total.Requests; n != int64(b.N) || res.Stats.Total.Failures != 0 {
+			b.Fatalf("%d requests recorded (%d failures), want %d", n, res.Stats.Total.Failures, b.N)
+		}
+		b.ReportMetric(float64(cpuUsed)/float64(b.N), "cpu-ns/op")
 	})
 }

@@ -762,25 +762,19 @@ func (r *LocalRunner) startMonitors(t *testRun) (*thWatch, func()) {
 }
 
 func (r *LocalRunner) cpuMonitor(ctx context.Context) {
-	tick := time.NewTicker(cpuSampleInterval)
-	defer tick.Stop()
 	lastCPU, lastWall := proc.CPUTime(), time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			cpu := proc.CPUTime()
-			pct := cpuPercent(cpu-lastCPU, now.Sub(lastWall), runtime.GOMAXPROCS(0))
-			lastCPU, lastWall = cpu, now
-			r.healthMu.Lock()
-			first := pct > cpuWarnPercent && !r.health.CPUSaturated
-			r.health.CPUPercent = max(r.health.CPUPercent, pct)
-			r.health.CPUSaturated = r.health.CPUSaturated || pct > cpuWarnPercent
-			r.healthMu.Unlock()
-			if first {
-				r.log.Warn(fmt.Sprintf("CPU usage above %d%% (%.0f%%)! The generator is overloaded: iterations start late and response times are inflated", cpuWarnPercent, pct))
-			}
+	every(ctx, cpuSampleInterval, func(now time.Time) bool {
+		cpu := proc.CPUTime()
+		pct := cpuPercent(cpu-lastCPU, now.Sub(lastWall), runtime.GOMAXPROCS(0))
+		lastCPU, lastWall = cpu, now
+		r.healthMu.Lock()
+		first := pct > cpuWarnPercent && !r.health.CPUSaturated
+		r.health.CPUPercent = max(r.health.CPUPercent, pct)
+		r.health.CPUSaturated = r.health.CPUSaturated || pct > cpuWarnPercent
+		r.healthMu.Unlock()
+		if first {
+			r.log.Warn(fmt.Sprintf("CPU usage above %d%% (%.0f%%)! The generator is overloaded: iterations start late and response times are inflated", cpuWarnPercent, pct))
 		}
-	}
+		return true
+	})
 }

@@ -175,7 +175,7 @@ func (p *Program) startMetrics(r Runner, o *options, mode string, log *slog.Logg
 		if getenv == nil {
 			getenv = os.Getenv
 		}
-		if stopOTel, err = startOTel(exp, mo.otelEndpoint, otelProtocol(mo.otelProtocol, getenv), mo.otelInterval, info, log); err != nil {
+		if stopOTel, err = startOTel(exp, mo.otelEndpoint, otelProtocol(mo.otelProtocol, "METRICS", getenv), mo.otelInterval, info, log); err != nil {
 			return nil, err
 		}
 	}

@@ -23,16 +23,48 @@ import (
 	"github.com/golocust/locust/internal/metrics"
 )
 
-// otelProtocol returns the OTLP protocol: --otel-protocol, else
-// OTEL_EXPORTER_OTLP_METRICS_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL,
-// else grpc.
-func otelProtocol(flag string, getenv func(string) string) string {
-	for _, v := range []string{flag, getenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL")} {
+// otelProtocol returns the OTLP protocol of a signal (METRICS, TRACES):
+// --otel-protocol, else OTEL_EXPORTER_OTLP_<signal>_PROTOCOL or
+// OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.
+func otelProtocol(flag, signal string, getenv func(string) string) string {
+	for _, v := range []string{flag, getenv("OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL")} {
 		if v != "" {
 			return v
 		}
 	}
 	return "grpc"
+}
+
+// otlpExporter makes the exporter of one signal for protocol with the
+// constructor of its gRPC or HTTP exporter, given endpoint (a URL; empty:
+// the OTEL_EXPORTER_OTLP_* variables say where). Over HTTP a base URL
+// gets the signal's path (see otlpHTTPEndpoint). It returns the URL the
+// exporter was given; what names the exporter in errors.
+func otlpExporter[E any](protocol, endpoint, path, what string, grpc, http func(endpoint string) (E, error)) (exp E, url string, err error) {
+	switch protocol {
+	case "grpc":
+		exp, err = grpc(endpoint)
+	case "http/protobuf", "http":
+		if endpoint != "" {
+			endpoint = otlpHTTPEndpoint(endpoint, path)
+		}
+		exp, err = http(endpoint)
+	default:
+		return exp, "", fmt.Errorf("OTLP protocol %q is not supported; allowed: grpc, http/protobuf", protocol)
+	}
+	if err != nil {
+		return exp, "", fmt.Errorf("OTLP %s: %w", what, err)
+	}
+	return exp, endpoint, nil
+}
+
+// otlpEndpointOption returns the option setting an exporter's endpoint
+// URL, none for "" (the OTEL_EXPORTER_OTLP_* variables then say where).
+func otlpEndpointOption[O any](endpoint string, withURL func(string) O) []O {
+	if endpoint == "" {
+		return nil
+	}
+	return []O{withURL(endpoint)}
 }
 
 // otelResource returns the resource naming the run: service.name (the
@@ -58,26 +90,15 @@ func otelResource(info map[string]string) *resource.Resource {
 // pushes the final values and shuts down.
 func startOTel(exp *metricsExporter, endpoint, protocol string, interval time.Duration, info map[string]string, log *slog.Logger) (stop func(), err error) {
 	ctx := context.Background()
-	var exporter sdkmetric.Exporter
-	switch protocol {
-	case "grpc":
-		var opts []otlpmetricgrpc.Option
-		if endpoint != "" {
-			opts = append(opts, otlpmetricgrpc.WithEndpointURL(endpoint))
-		}
-		exporter, err = otlpmetricgrpc.New(ctx, opts...)
-	case "http/protobuf", "http":
-		var opts []otlpmetrichttp.Option
-		if endpoint != "" {
-			endpoint = otlpHTTPEndpoint(endpoint, "/v1/metrics")
-			opts = append(opts, otlpmetrichttp.WithEndpointURL(endpoint))
-		}
-		exporter, err = otlpmetrichttp.New(ctx, opts...)
-	default:
-		return nil, fmt.Errorf("OTLP protocol %q is not supported; allowed: grpc, http/protobuf", protocol)
-	}
+	exporter, endpoint, err := otlpExporter(protocol, endpoint, "/v1/metrics", "exporter",
+		func(u string) (sdkmetric.Exporter, error) {
+			return otlpmetricgrpc.New(ctx, otlpEndpointOption(u, otlpmetricgrpc.WithEndpointURL)...)
+		},
+		func(u string) (sdkmetric.Exporter, error) {
+			return otlpmetrichttp.New(ctx, otlpEndpointOption(u, otlpmetrichttp.WithEndpointURL)...)
+		})
 	if err != nil {
-		return nil, fmt.Errorf("OTLP exporter: %w", err)
+		return nil, err
 	}
 	res := otelResource(info)
 	var ropts []sdkmetric.PeriodicReaderOption
@@ -87,18 +108,26 @@ func startOTel(exp *metricsExporter, endpoint, protocol string, interval time.Du
 	ropts = append(ropts, sdkmetric.WithProducer(metrics.NewProducer(exp.coll)))
 	reader := sdkmetric.NewPeriodicReader(exporter, ropts...)
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))
+	return otlpStarted(log, "pushing metrics over OTLP", endpoint, protocol, provider.Shutdown, "OTLP: the final export failed"), nil
+}
+
+// otlpStarted logs started, naming endpoint (empty: the OTEL_EXPORTER_OTLP_*
+// variables) and protocol, and returns the stop of an OTLP export: it
+// calls shutdown, which flushes what is left, within 10 s and logs failed
+// with the error if that fails.
+func otlpStarted(log *slog.Logger, started, endpoint, protocol string, shutdown func(context.Context) error, failed string) (stop func()) {
 	where := endpoint
 	if where == "" {
 		where = "from OTEL_EXPORTER_OTLP_*"
 	}
-	log.Info("pushing metrics over OTLP", "endpoint", where, "protocol", protocol)
+	log.Info(started, "endpoint", where, "protocol", protocol)
 	return func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := provider.Shutdown(sctx); err != nil {
-			log.Warn("OTLP: the final export failed", "error", strings.TrimSpace(err.Error()))
+		if err := shutdown(ctx); err != nil {
+			log.Warn(failed, "error", strings.TrimSpace(err.Error()))
 		}
-	}, nil
+	}
 }
 
 // otlpHTTPEndpoint gives a base URL (no path, or "/") the signal's path,

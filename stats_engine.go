@@ -115,6 +115,21 @@ func (r *statsRow) reset() {
 	}
 }
 
+// window sums the requests and failures of the row's current window and
+// hands merge the histogram of every slot that has samples.
+func (r *statsRow) window(merge func(*hdr.PackedHistogram)) (req, fail int64) {
+	for i := range r.win {
+		s := &r.win[i]
+		if s.requests == 0 {
+			continue
+		}
+		req += s.requests
+		fail += s.failures
+		merge(s.hist)
+	}
+	return req, fail
+}
+
 func (r *statsRow) resetSlot(i int) {
 	s := &r.win[i]
 	s.requests, s.failures = 0, 0
@@ -129,20 +144,13 @@ func (r *statsRow) entry(el, span float64) *EntryStats {
 	e := &EntryStats{Type: r.key.typ, Name: r.key.name, Requests: r.c.requests, Failures: r.c.failures,
 		Aborted: r.c.aborted, TotalTime: r.c.totalTime, Min: r.c.min, Max: r.c.max, ContentBytes: r.c.content, hist: r.hist.Clone()}
 	e.setTotalRates(el)
-	var req, fail int64
-	for i := range r.win {
-		s := &r.win[i]
-		if s.requests == 0 {
-			continue
-		}
-		req += s.requests
-		fail += s.failures
+	req, fail := r.window(func(h *hdr.PackedHistogram) {
 		if e.current == nil {
-			e.current = s.hist.Clone()
+			e.current = h.Clone()
 		} else {
-			e.current.Merge(s.hist)
+			e.current.Merge(h)
 		}
-	}
+	})
 	if span > 0 {
 		e.CurrentRPS = float64(req) / span
 		e.CurrentFailPerSec = float64(fail) / span

@@ -180,17 +180,8 @@ func (s *Stats) seriesTickLocked(now time.Time, t *EntryStats, span float64) {
 			ss.rows[k] = ring
 		}
 		p := seriesPoint{t: now.UnixMilli()}
-		var req, fail int64
 		ss.scratch.Reset()
-		for i := range r.win {
-			w := &r.win[i]
-			if w.requests == 0 {
-				continue
-			}
-			req += w.requests
-			fail += w.failures
-			ss.scratch.Merge(w.hist)
-		}
+		req, fail := r.window(func(h *hdr.PackedHistogram) { ss.scratch.Merge(h) })
 		if span > 0 {
 			p.rps, p.fps = float32(float64(req)/span), float32(float64(fail)/span)
 		}

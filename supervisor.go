@@ -260,31 +260,37 @@ func (s *supervisor) tickStats(ctx context.Context) {
 	if iv == 0 {
 		iv = time.Second
 	}
-	tick := time.NewTicker(iv)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			s.stats.advance(s.users())
-		}
-	}
+	every(ctx, iv, func(time.Time) bool {
+		s.stats.advance(s.users())
+		return true
+	})
 }
 
 // checkThresholds checks the rolling thresholds and abort rules over
 // the runner's view (a master's is as fresh as the workers' last
 // reports) and ends the test when an abort rule fails.
 func (s *supervisor) checkThresholds(ctx context.Context) {
-	tick := time.NewTicker(monitorInterval)
+	every(ctx, monitorInterval, func(now time.Time) bool {
+		if why := s.watch.check(s.snapshot(), now); why != "" {
+			s.end.request(EndAborted + EndReason(why))
+			return false
+		}
+		return true
+	})
+}
+
+// every calls f with the time of every tick of a ticker of period iv,
+// until ctx is done or f returns false: the loop of the runners'
+// periodic jobs (stats, thresholds, CPU, GC tuning, the lost master).
+func every(ctx context.Context, iv time.Duration, f func(now time.Time) bool) {
+	tick := time.NewTicker(iv)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			if why := s.watch.check(s.snapshot(), now); why != "" {
-				s.end.request(EndAborted + EndReason(why))
+			if !f(now) {
 				return
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -45,36 +44,14 @@ func (p *Program) startTraces(cfg *Config, o *options, log *slog.Logger) (stop f
 	if mo.tracesRatio > 0 {
 		sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(mo.tracesRatio))
 	}
-	protocol := otelTracesProtocol(mo.otelProtocol, getenv)
+	protocol := otelProtocol(mo.otelProtocol, "TRACES", getenv)
 	tp, err := newTracerProvider(mo.otelEndpoint, protocol, sampler, metricsInfo(p, nil, o, mode))
 	if err != nil {
 		return nil, err
 	}
 	cfg.Tracing = &Tracing{Provider: tp, Propagator: prop}
-	where := mo.otelEndpoint
-	if where == "" {
-		where = "from OTEL_EXPORTER_OTLP_*"
-	}
-	log.Info("exporting a span per HTTP request over OTLP", "endpoint", where, "protocol", protocol)
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := tp.Shutdown(ctx); err != nil {
-			log.Warn("OTLP: the last spans could not be exported", "error", strings.TrimSpace(err.Error()))
-		}
-	}, nil
-}
-
-// otelTracesProtocol returns the OTLP protocol of the spans:
-// --otel-protocol, else OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or
-// OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.
-func otelTracesProtocol(flag string, getenv func(string) string) string {
-	for _, v := range []string{flag, getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL")} {
-		if v != "" {
-			return v
-		}
-	}
-	return "grpc"
+	return otlpStarted(log, "exporting a span per HTTP request over OTLP", mo.otelEndpoint, protocol, tp.Shutdown,
+		"OTLP: the last spans could not be exported"), nil
 }
 
 // newTracerProvider makes a tracer provider exporting to endpoint (a URL;
@@ -83,27 +60,15 @@ func otelTracesProtocol(flag string, getenv func(string) string) string {
 // which honours OTEL_TRACES_SAMPLER) and the run's resource.
 func newTracerProvider(endpoint, protocol string, sampler sdktrace.Sampler, info map[string]string) (*sdktrace.TracerProvider, error) {
 	ctx := context.Background()
-	var exp sdktrace.SpanExporter
-	var err error
-	switch protocol {
-	case "grpc":
-		var opts []otlptracegrpc.Option
-		if endpoint != "" {
-			opts = append(opts, otlptracegrpc.WithEndpointURL(endpoint))
-		}
-		exp, err = otlptracegrpc.New(ctx, opts...)
-	case "http/protobuf", "http":
-		var opts []otlptracehttp.Option
-		if endpoint != "" {
-			endpoint = otlpHTTPEndpoint(endpoint, "/v1/traces")
-			opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
-		}
-		exp, err = otlptracehttp.New(ctx, opts...)
-	default:
-		return nil, fmt.Errorf("OTLP protocol %q is not supported; allowed: grpc, http/protobuf", protocol)
-	}
+	exp, _, err := otlpExporter(protocol, endpoint, "/v1/traces", "span exporter",
+		func(u string) (sdktrace.SpanExporter, error) {
+			return otlptracegrpc.New(ctx, otlpEndpointOption(u, otlptracegrpc.WithEndpointURL)...)
+		},
+		func(u string) (sdktrace.SpanExporter, error) {
+			return otlptracehttp.New(ctx, otlpEndpointOption(u, otlptracehttp.WithEndpointURL)...)
+		})
 	if err != nil {
-		return nil, fmt.Errorf("OTLP span exporter: %w", err)
+		return nil, err
 	}
 	opts := []sdktrace.TracerProviderOption{sdktrace.WithBatcher(exp), sdktrace.WithResource(otelResource(info))}
 	if sampler != nil {

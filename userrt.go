@@ -72,7 +72,7 @@ func (u *userRT) wait(wt WaitTime) bool {
 		u.markWaitEnd()
 		return !u.stopping()
 	}
-	now := time.Now()
+	now := monoNow()
 	info := u.waitInfo(now)
 	u.pace, info.pace = 0, &u.pace
 	d := wt(info)
@@ -133,7 +133,7 @@ func (u *userRT) wake() {
 	}
 }
 
-func (u *userRT) markWaitEnd() { u.lastWaitEnd = time.Now() }
+func (u *userRT) markWaitEnd() { u.lastWaitEnd = monoNow() }
 
 // takeIteration reserves one task run under Config.Iterations.
 func (u *userRT) takeIteration() bool {

@@ -28,26 +28,20 @@ func workerLostExit(ctx context.Context, connected func() bool, limit time.Durat
 		return gaveUp
 	}
 	go func() {
-		t := time.NewTicker(min(250*time.Millisecond, limit/4))
-		defer t.Stop()
 		since := time.Now()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		every(ctx, min(250*time.Millisecond, limit/4), func(time.Time) bool {
 			if connected() {
 				since = time.Now()
-				continue
+				return true
 			}
-			if time.Since(since) >= limit {
-				log.Error("no master for too long: exiting so that the worker can be restarted (--master-lost-exit)", "master", master, "limit", limit)
-				gaveUp.Store(true)
-				giveUp()
-				return
+			if time.Since(since) < limit {
+				return true
 			}
-		}
+			log.Error("no master for too long: exiting so that the worker can be restarted (--master-lost-exit)", "master", master, "limit", limit)
+			gaveUp.Store(true)
+			giveUp()
+			return false
+		})
 	}()
 	return gaveUp
 }

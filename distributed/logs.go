@@ -52,9 +52,8 @@ func (f *LogForwarder) Write(p []byte) (int, error) {
 	n := len(p)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for len(p) > 0 {
-		line, rest, _ := bytes.Cut(p, []byte{'\n'})
-		p = rest
+	for line := range bytes.Lines(p) {
+		line = bytes.TrimSuffix(line, []byte{'\n'})
 		if len(f.lines) >= MaxPendingLogLines {
 			f.dropped++
 			continue

@@ -38,9 +38,8 @@ func (l *LogRing) Write(p []byte) (int, error) {
 	n := len(p)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for len(p) > 0 {
-		line, rest, _ := bytes.Cut(p, []byte{'\n'})
-		p = rest
+	for line := range bytes.Lines(p) {
+		line = bytes.TrimSuffix(line, []byte{'\n'})
 		if len(line) > maxLogLine {
 			line = append(line[:maxLogLine:maxLogLine], "…"...)
 		}

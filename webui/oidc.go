@@ -182,28 +182,14 @@ func (c *ssoClient) begin(p *ssoPending) (state string) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := 0
-	var oldest, oldestSrc string
 	for k, q := range c.pending {
 		if now.Sub(q.created) >= oidcPendingTTL {
 			delete(c.pending, k)
-			continue
-		}
-		if oldest == "" || q.created.Before(c.pending[oldest].created) {
-			oldest = k
-		}
-		if q.source == p.source {
-			n++
-			if oldestSrc == "" || q.created.Before(c.pending[oldestSrc].created) {
-				oldestSrc = k
-			}
 		}
 	}
-	if n >= oidcMaxPendingSource {
-		delete(c.pending, oldestSrc)
-	} else if len(c.pending) >= oidcMaxPending {
-		delete(c.pending, oldest)
-	}
+	evictOldest(c.pending, oidcMaxPendingSource, oidcMaxPending,
+		func(q *ssoPending) bool { return q.source == p.source },
+		func(q *ssoPending) time.Time { return q.created })
 	p.created = now
 	c.pending[state] = p
 	return state

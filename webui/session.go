@@ -98,23 +98,34 @@ func (st *sessionStore) add(s *session) (string, *session) {
 // evictLocked makes room for one more session of user (a single sign-on
 // user when sso).
 func (st *sessionStore) evictLocked(user string, sso bool) {
+	evictOldest(st.m, maxSessionsPerUser, maxSessions,
+		func(s *session) bool { return s.user == user && s.sso == sso },
+		func(s *session) time.Time { return s.seen })
+}
+
+// evictOldest makes room in m for one more entry of an owner: when the
+// entries that mine says are the owner's number perOwner or more, the
+// oldest of them by when goes; else when m holds total entries or more,
+// the oldest of all goes. The session store and the single sign-ons in
+// flight bound themselves so.
+func evictOldest[V any](m map[string]V, perOwner, total int, mine func(V) bool, when func(V) time.Time) {
 	n := 0
-	var oldestUser, oldest string
-	for k, s := range st.m {
-		if s.user == user && s.sso == sso {
+	var oldestMine, oldest string
+	for k, v := range m {
+		if mine(v) {
 			n++
-			if oldestUser == "" || s.seen.Before(st.m[oldestUser].seen) {
-				oldestUser = k
+			if oldestMine == "" || when(v).Before(when(m[oldestMine])) {
+				oldestMine = k
 			}
 		}
-		if oldest == "" || s.seen.Before(st.m[oldest].seen) {
+		if oldest == "" || when(v).Before(when(m[oldest])) {
 			oldest = k
 		}
 	}
-	if n >= maxSessionsPerUser {
-		delete(st.m, oldestUser)
-	} else if len(st.m) >= maxSessions {
-		delete(st.m, oldest)
+	if n >= perOwner {
+		delete(m, oldestMine)
+	} else if len(m) >= total {
+		delete(m, oldest)
 	}
 }
 
