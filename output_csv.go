@@ -136,7 +136,7 @@ func newCSVWriterQuantiles(prefix string, fullHistory bool, mode fs.FileMode, qs
 		suffix string
 		header []string
 	}{{"_stats.csv", csvStatsHeader(c.qs())}, {"_failures.csv", csvFailuresHeader}, {"_exceptions.csv", csvExceptionsHeader}} {
-		if err := csvWriteFileAtomicMode(prefix+f.suffix, csvAppendRecord(nil, f.header), mode); err != nil {
+		if err := writeFileAtomic(prefix+f.suffix, csvAppendRecord(nil, f.header), mode); err != nil {
 			return nil, err
 		}
 	}
@@ -192,9 +192,9 @@ func (c *csvWriter) close(final *Snapshot, users int) error {
 
 func (c *csvWriter) writeLocked(s *Snapshot, users int, history bool) error {
 	errs := []error{
-		csvWriteFileAtomicMode(c.prefix+"_stats.csv", c.statsFile(s), c.mode),
-		csvWriteFileAtomicMode(c.prefix+"_failures.csv", c.failuresFile(s), c.mode),
-		csvWriteFileAtomicMode(c.prefix+"_exceptions.csv", c.exceptionsFile(s), c.mode),
+		writeFileAtomic(c.prefix+"_stats.csv", c.statsFile(s), c.mode),
+		writeFileAtomic(c.prefix+"_failures.csv", c.failuresFile(s), c.mode),
+		writeFileAtomic(c.prefix+"_exceptions.csv", c.exceptionsFile(s), c.mode),
 	}
 	if history {
 		c.buf = c.historyBatch(c.buf[:0], s, users)
@@ -360,33 +360,6 @@ func csvAppendRecord(b []byte, fields []string) []byte {
 	return append(b, '\r', '\n')
 }
 
-// csvWriteFileAtomicMode replaces the file at path with data, with mode
-// (see output_safety.go): it writes a
-// temporary file in the same directory and renames it over path, so a
-// reader sees the old content or the new one, never a part.
-func csvWriteFileAtomicMode(path string, data []byte, mode fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("failed to write CSV file %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode) // --output-mode, 0600 by default
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("failed to write CSV file %s: %w", path, err)
-	}
-	return nil
-}
-
 // csvScheduleHeader is the header of PREFIX_schedule.csv.
 var csvScheduleHeader = append([]string{"Metric", "Count", "Average (ms)", "Min (ms)", "Max (ms)"}, csvPercentileHeaders(Percentiles)...)
 
@@ -427,7 +400,7 @@ func writeScheduleCSV(prefix string, s *Snapshot, mode fs.FileMode) error {
 		}
 		line(f)
 	}
-	return csvWriteFileAtomicMode(prefix+"_schedule.csv", []byte(b.String()), mode)
+	return writeFileAtomic(prefix+"_schedule.csv", []byte(b.String()), mode)
 }
 
 // csvOutput is the CSV files as a session output: the stats and history

@@ -6,8 +6,6 @@ package locust
 import (
 	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -50,13 +48,7 @@ func writeHTMLReport(p *Program, r sessionRunner, o *options, s *Snapshot, log *
 		log.Error("writing the HTML report", "file", path, "error", err)
 		return
 	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			log.Error("writing the HTML report", "file", path, "error", err)
-			return
-		}
-	}
-	if err := csvWriteFileAtomicMode(path, []byte(sb.String()), o.fileMode()); err != nil {
+	if err := writeFileInDir(path, []byte(sb.String()), o.fileMode()); err != nil {
 		log.Error("writing the HTML report", "file", path, "error", err)
 		return
 	}
