@@ -19,7 +19,11 @@ import (
 // While a test runs, gcTune therefore sets GOGC so
 // that the headroom is the live heap itself (GOGC=100 of the heap alone,
 // as before Go 1.18 counted stacks), at least 32 MiB and never under 25
-// or over 100 percent. Small tests, whose stacks are small, keep GOGC=100.
+// percent. The 32 MiB also hold for small tests: a closed loop of 50
+// users with a live heap of 2 MiB (statistics, connections) collected
+// it every 2 MiB of garbage, some 30 times a second, which cost it about
+// a tenth of its CPU (BENCHMARKS.md, "Library overhead"); 32 MiB more
+// heap is nothing next to that for a load generator.
 //
 // gcTune does nothing when the program's GC is configured: GOGC or
 // GOMEMLIMIT in the environment, or a GC percent other than 100 or a
@@ -29,6 +33,7 @@ import (
 const (
 	gcTuneInterval   = time.Second
 	gcTuneMinPercent = 25
+	gcTuneMaxPercent = 5000     // a tiny heap: at most 50 times its size
 	gcTuneMinHeadway = 32 << 20 // bytes of garbage allowed at least
 )
 
@@ -57,7 +62,7 @@ func gcTunePercent(live, stacks, globals uint64) int {
 	}
 	headway := max(live, gcTuneMinHeadway)
 	p := int(math.Ceil(100 * float64(headway) / float64(total)))
-	return min(max(p, gcTuneMinPercent), 100)
+	return min(max(p, gcTuneMinPercent), gcTuneMaxPercent)
 }
 
 // gcConfigured reports whether the program set up its GC itself.
@@ -113,8 +118,9 @@ func (g *gcTuning) run(ctx context.Context) {
 		p := gcTunePercent(g.read())
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		// Small moves are not worth a change of the pacer's goal.
-		if d := p - g.percent; d >= 5 || d <= -5 || p == 100 && g.percent != 100 {
+		// Small moves (5 points, or a tenth above 50) are not worth a
+		// change of the pacer's goal.
+		if d, step := p-g.percent, max(5, g.percent/10); d >= step || d <= -step || p == 100 && g.percent != 100 {
 			g.set(p)
 			g.percent = p
 		}

@@ -17,7 +17,9 @@ func TestGCTunePercent(t *testing.T) {
 		want                  int
 	}{
 		{0, 0, 0, 100},
-		{20 * mib, 1 * mib, 1 * mib, 100},    // a small test: never above 100
+		{20 * mib, 1 * mib, 1 * mib, 146},    // a small test: 32 MiB of headroom
+		{mib, mib / 2, mib / 2, 1600},        // 50 users in a closed loop: 32 MiB too
+		{1, 0, 0, 5000},                      // a tiny heap: at most 50 times its size
 		{200 * mib, 400 * mib, 1 * mib, 34},  // 100,000 thinking users: headroom = live heap
 		{40 * mib, 40 * mib, 1 * mib, 50},    // 10,000 users
 		{10 * mib, 1000 * mib, 1 * mib, 25},  // stacks only: never below 25
