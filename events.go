@@ -94,7 +94,8 @@ type Events struct {
 	Request Hook[Sample]
 	// UserError fires when a task or hook returns an error or panics.
 	UserError Hook[UserErrorEvent]
-	// SpawningComplete fires when a ramp has reached its target.
+	// SpawningComplete fires when a ramp has reached its target and its
+	// last user started (Config.SpawnRate).
 	SpawningComplete Hook[SpawnEvent]
 	// ResetStats fires when the statistics are reset.
 	ResetStats Hook[struct{}]

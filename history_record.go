@@ -69,7 +69,10 @@ func newHistoryOutput(ctx context.Context, p *Program, r sessionRunner, o *optio
 			return nil, nil
 		}
 	}
-	st, err := history.Open(ctx, dsn)
+	st, err := (*history.Store)(nil), o.hist.openErr
+	if err == nil {
+		st, err = history.Open(ctx, dsn)
+	}
 	if err != nil {
 		if o.hist.baseline != "" {
 			return nil, historyBaselineError{fmt.Errorf("cannot compare with --baseline %s: %w", o.hist.baseline, err)}

@@ -21,6 +21,12 @@ type historyOptions struct {
 	profile          string
 	keep             int
 	maxAge           time.Duration
+
+	// openErr is why the audit log could not open the store a moment
+	// before the history output would (openAuditStore): the history
+	// output reports it instead of waiting out a locked store's busy
+	// timeout a second time before the run starts.
+	openErr error
 }
 
 // registerHistoryOptions adds the options of o to s, in their own group.

@@ -116,6 +116,7 @@ func openAuditStore(o *options, getenv func(string) string, log *slog.Logger) *h
 	st, err := history.Open(ctx, dsn)
 	if err != nil {
 		log.Warn("the audit log is not kept in the run store: cannot open it", "error", err)
+		o.hist.openErr = err
 		return nil
 	}
 	return st
