@@ -73,7 +73,7 @@ func Measure(ctx context.Context, typ, name string, fn func(ctx context.Context)
 	if err := Throttle(ctx); err != nil {
 		return err
 	}
-	start := time.Now()
+	start := monoNow() // one clock read (clock.go)
 	err := fn(ctx)
 	Record(ctx, Sample{Type: typ, Name: name, Duration: time.Since(start), Err: err})
 	return err
