@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -197,15 +198,8 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		return ExitUsage
 	}
 	health.setReady(func() bool { return true })
-	if p.Setup != nil {
-		if err := p.Setup(r); err != nil {
-			log.Error("setup failed", "error", err)
-			return ExitError
-		}
-	}
-	stopMetrics, err := p.startMetrics(r, o, "local", log)
-	if err != nil {
-		log.Error("cannot serve metrics", "error", err)
+	stopMetrics, ok := p.setUp(r, o, "local", log)
+	if !ok {
 		return ExitError
 	}
 	defer stopMetrics()
@@ -217,6 +211,25 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 }
 
 // registerProgramFlags calls the program's flag registration, turning the
+
+// setUp runs Program.Setup on r, then starts r's metrics (mode: local,
+// master or worker; see startMetrics). A failure is logged and ok is
+// false; else stopMetrics ends the metrics.
+func (p *Program) setUp(r Runner, o *options, mode string, log *slog.Logger) (stopMetrics func(), ok bool) {
+	if p.Setup != nil {
+		if err := p.Setup(r); err != nil {
+			log.Error("setup failed", "error", err)
+			return nil, false
+		}
+	}
+	stopMetrics, err := p.startMetrics(r, o, mode, log)
+	if err != nil {
+		log.Error("cannot serve metrics", "error", err)
+		return nil, false
+	}
+	return stopMetrics, true
+}
+
 // flag package's panic on a duplicate name into an error.
 func registerProgramFlags(register func(*flag.FlagSet), fs *flag.FlagSet) (err error) {
 	defer func() {

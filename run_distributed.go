@@ -138,15 +138,8 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 			distReap(kids, log)
 		}
 	}()
-	if p.Setup != nil {
-		if err := p.Setup(r); err != nil {
-			log.Error("setup failed", "error", err)
-			return ExitError
-		}
-	}
-	stopMetrics, err := p.startMetrics(r, o, "master", log)
-	if err != nil {
-		log.Error("cannot serve metrics", "error", err)
+	stopMetrics, ok := p.setUp(r, o, "master", log)
+	if !ok {
 		return ExitError
 	}
 	defer stopMetrics()
@@ -245,15 +238,8 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 		return ExitUsage
 	}
 	r.prog = o.prog
-	if p.Setup != nil {
-		if err := p.Setup(r); err != nil {
-			log.Error("setup failed", "error", err)
-			return ExitError
-		}
-	}
-	stopMetrics, err := p.startMetrics(r, o, "worker", log)
-	if err != nil {
-		log.Error("cannot serve metrics", "error", err)
+	stopMetrics, ok := p.setUp(r, o, "worker", log)
+	if !ok {
 		return ExitError
 	}
 	defer stopMetrics()

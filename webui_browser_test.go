@@ -352,7 +352,7 @@ func TestBrowserDashboard(t *testing.T) {
 	// Charts fill as history points arrive.
 	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs [data-tab="charts"]`)))
 	waitJS(t, ctx, "three charts", `document.querySelectorAll('#tab-charts .uplot canvas').length === 3`)
-	time.Sleep(2500 * time.Millisecond) // a few more history points
+	// waitJS polls while more history points arrive.
 	waitJS(t, ctx, "chart data", `(() => { const c = document.querySelector('#chart-rps canvas');
 		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
 		let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i+1] > 120 && d[i] < 60 && d[i+2] < 110) n++;
