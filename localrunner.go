@@ -191,11 +191,7 @@ func (r *LocalRunner) State() State {
 func (r *LocalRunner) UserCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := 0
-	for _, c := range r.counts {
-		n += c
-	}
-	return n
+	return dispatch.Sum(r.counts)
 }
 
 // UserCounts returns the number of running users per class.
@@ -404,21 +400,13 @@ func (r *LocalRunner) newPlan(c rampCmd) *rampPlan {
 		r.log.Warn("fixed user counts exceed the target user count: the fixed classes share them in proportion", "fixed_total", ft, "users", c.users)
 	}
 	target := dispatch.Counts(dc, c.users)
-	if got := sum(target); got < c.users {
+	if got := dispatch.Sum(target); got < c.users {
 		r.log.Warn("every class has a fixed count: fewer users than asked will run", "users", c.users, "possible", got)
 	}
 	p := &rampPlan{target: target, adds: dispatch.NewAdder(dc, c.users, r.counts)}
 	p.batch, p.interval = dispatch.Batch(c.rate)
 	r.target = c.users
 	return p
-}
-
-func sum(s []int) int {
-	t := 0
-	for _, v := range s {
-		t += v
-	}
-	return t
 }
 
 // step applies one batch of the plan and reports whether the target is

@@ -280,7 +280,7 @@ func csvEntryDurations(e *EntryStats) []string {
 		return []string{"0", "0.0", "0", "0", "0"}
 	}
 	return []string{strconv.FormatInt(consoleMS(outputMedian(e)), 10), csvMS(e.Mean()), csvMS(e.Min), csvMS(e.Max),
-		csvPyFloat(outputAvgSize(e))}
+		csvPyFloat(e.AvgContentSize())}
 }
 
 // csvAppendPercentiles appends the percentile columns of e to r: whole

@@ -190,7 +190,7 @@ func jsonNewEntry(e *EntryStats, labels []string) jsonEntry {
 		NumAborted:         e.Aborted,
 		FailRatio:          outputFailRatio(e),
 		TotalContentLength: e.ContentBytes,
-		AvgContentLength:   outputAvgSize(e),
+		AvgContentLength:   e.AvgContentSize(),
 		TotalRPS:           outputFinite(e.TotalRPS),
 		TotalFailPerSec:    outputFinite(e.TotalFailPerSec),
 		CurrentRPS:         outputFinite(e.CurrentRPS),

@@ -75,15 +75,6 @@ func outputMin(e *EntryStats) time.Duration {
 	return e.Min
 }
 
-// outputAvgSize returns the mean response size in bytes, zero without
-// requests.
-func outputAvgSize(e *EntryStats) float64 {
-	if e.Requests == 0 {
-		return 0
-	}
-	return float64(e.ContentBytes) / float64(e.Requests)
-}
-
 // outputFinite returns x, or 0 when x is NaN or infinite (which no
 // output format can show).
 func outputFinite(x float64) float64 {

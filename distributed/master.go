@@ -709,7 +709,7 @@ func (m *Master) markMissingLocked(w *mworker, why string) {
 		remote = w.conn.remote
 	}
 	m.workerEvent(WorkerLost, w.id, remote, why)
-	if m.test != nil && w.users > 0 || len(w.target) > 0 && sumInts(w.target) > 0 {
+	if m.test != nil && w.users > 0 || len(w.target) > 0 && dispatch.Sum(w.target) > 0 {
 		m.lost++
 		m.log.Warn("worker lost: its users go to the other workers", "worker", w.id, "users", w.users, "reason", why)
 	} else {
@@ -1190,14 +1190,6 @@ func (m *Master) TargetUsers() int {
 func sumCounts(m map[string]int) int {
 	t := 0
 	for _, n := range m {
-		t += n
-	}
-	return t
-}
-
-func sumInts(s []int) int {
-	t := 0
-	for _, n := range s {
 		t += n
 	}
 	return t

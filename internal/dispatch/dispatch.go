@@ -54,7 +54,7 @@ func Extend(classes []Class, order []int, n int, listed []bool) []int {
 	in := func(i int) bool { return listed == nil || (i < len(listed) && listed[i]) }
 	// Fixed classes: smooth weighted round-robin by fixed count, skipping
 	// classes that have theirs. Without users already running this gives
-	// every class exactly its fixed count over one round of sum(fixed).
+	// every class exactly its fixed count over one round of Sum(fixed).
 	left := make([]int, len(classes))
 	fixed := make([]Class, len(classes))
 	for i, c := range classes {
@@ -69,7 +69,7 @@ func Extend(classes []Class, order []int, n int, listed []bool) []int {
 		}
 	}
 	var rr roundRobin
-	for len(seq) < n && sum(left) > 0 {
+	for len(seq) < n && Sum(left) > 0 {
 		c := rr.next(fixed)
 		if left[c] > 0 {
 			left[c]--
@@ -121,7 +121,8 @@ func (r *roundRobin) next(classes []Class) int {
 	return best
 }
 
-func sum(s []int) int {
+// Sum returns the total of counts s (users per class, per worker).
+func Sum(s []int) int {
 	t := 0
 	for _, v := range s {
 		t += v
