@@ -238,7 +238,7 @@ func (c *FastHTTPClient) send(ctx context.Context, r *Response, rq *httpReq, pat
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	if err := c.fastDo(ctx, x, deadline); err != nil {
+	if err := c.fastDo(ctx, x, deadline, rq.now); err != nil {
 		x.plain = false // whatever state the failure left req in
 		return err
 	}
@@ -287,8 +287,11 @@ const fastHeaderHintMax = 4 << 10
 
 // fastDo sends x's request, following redirects unless disabled (only to
 // hosts the allow-list of ctx's test permits), and keeps the cookies of
-// every response in the user's jar.
-func (c *FastHTTPClient) fastDo(ctx context.Context, x *fastExchange, deadline time.Time) error {
+// every response in the user's jar. now is the time read when the request
+// was handed over (httpReq.now): the first hop's time left is counted from
+// it rather than from a clock read of its own, so that it may time out
+// that little (our own work before fasthttp reads the clock) late.
+func (c *FastHTTPClient) fastDo(ctx context.Context, x *fastExchange, deadline, now time.Time) error {
 	req, resp := &x.req, &x.resp
 	for hops := 0; ; hops++ {
 		if jar := c.jar.get(false); jar != nil {
@@ -300,7 +303,10 @@ func (c *FastHTTPClient) fastDo(ctx context.Context, x *fastExchange, deadline t
 			}
 		}
 		if !deadline.IsZero() {
-			left := time.Until(deadline)
+			left := deadline.Sub(now)
+			if hops > 0 || now.IsZero() {
+				left = time.Until(deadline)
+			}
 			if left <= 0 {
 				return fasthttp.ErrTimeout
 			}

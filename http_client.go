@@ -184,6 +184,7 @@ func (c *httpClient) Do(ctx context.Context, method, path string, body []byte, o
 		return r
 	}
 	start := monoNow() // one clock read (clock.go)
+	rq.now = start
 	var deadline time.Time
 	if c.timeout > 0 {
 		deadline = start.Add(c.timeout)

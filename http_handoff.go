@@ -151,6 +151,7 @@ func httpSendHandoff(ctx context.Context, be httpBackend, r *Response, rq *httpR
 	}
 	j := httpSendJobs.Get().(*httpSendJob)
 	j.be, j.ctx, j.r, j.rq, j.path, j.body, j.headers, j.deadline = be, ctx, r, *rq, path, body, headers, deadline
+	j.rq.now = monoNow() // after the wait in line
 	w := httpWorkers.Get().(*httpWorker)
 	w.jobs <- j
 	<-j.done

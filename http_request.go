@@ -218,6 +218,11 @@ type httpReq struct {
 	opts     []RequestOption // for Header and Query options
 	nHeaders int
 	nQuery   int
+	// now is the time read when the request was handed to the backend
+	// (Do's start, or later after a wait in line for a worker), so that
+	// the backend knows the time left until its deadline without reading
+	// the clock again.
+	now time.Time
 }
 
 func (r *httpReq) apply(opts []RequestOption) {

@@ -29,7 +29,7 @@ import (
 )
 
 // attackBrowser starts headless Chromium that resolves the test names to
-// loopback.
+// loopback, for the whole test; attackTab opens one tab of it per subtest.
 func attackBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := ""
@@ -62,14 +62,28 @@ func attackBrowser(t *testing.T) context.Context {
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(func() {
-		cancelT()
 		cancelC()
 		cancelA()
 	})
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
+	}
+	return ctx
+}
+
+// attackTab opens a tab of browser for one subtest, in a browser context
+// of its own (no cookie of another subtest), bounded in time.
+func attackTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancelC := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelT()
+		cancelC()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("opening a tab: %v", err)
 	}
 	return ctx
 }
@@ -130,9 +144,10 @@ setTimeout(() => { location.href = 'UI/stop'; }, 1200);
 </script></body></html>`
 
 func TestBrowserCrossSiteAttack(t *testing.T) {
+	browser := attackBrowser(t)
 	for _, mode := range []string{"no-auth", "logged-in"} {
 		t.Run(mode, func(t *testing.T) {
-			ctx := attackBrowser(t)
+			ctx := attackTab(t, browser)
 			r, err := NewLocalRunner(Config{Classes: webuiTestClasses(), Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				t.Fatal(err)
