@@ -97,12 +97,3 @@ func (s *Store) Prune(ctx context.Context, p Retention) (int, error) {
 	}
 	return n, nil
 }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -236,7 +238,7 @@ func (s *Store) saveAt(ctx context.Context, r *Run, updated time.Time) (err erro
 }
 
 func labelArgs(r *Run) func(int) []any {
-	keys := sortedKeys(r.Labels)
+	keys := slices.Sorted(maps.Keys(r.Labels))
 	return func(i int) []any { return []any{r.ID, keys[i], r.Labels[keys[i]]} }
 }
 
@@ -433,7 +435,7 @@ type Filter struct {
 func (s *Store) where(f Filter) (string, []any) {
 	var conds []string
 	var args []any
-	for _, k := range sortedKeys(f.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(f.Labels)) {
 		// EXISTS, not IN: a page of runs with a common label walks the
 		// runs newest first (runs_started_id) and stops at the page's
 		// end, checking each run's label by its primary key, instead of
