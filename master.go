@@ -2,7 +2,6 @@ package locust
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,37 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/golocust/locust/audit"
 	"github.com/golocust/locust/distributed"
 	"github.com/golocust/locust/webui"
 )
-
-// MasterOptions configure the cluster side of a [MasterRunner]. The zero
-// value listens on 127.0.0.1:5557 without TLS or token.
-type MasterOptions struct {
-	// Addr is the address workers connect to, "127.0.0.1:5557" by
-	// default. Anything but a loopback address requires Token.
-	Addr string
-	// Listener, when set, is used instead of listening on Addr.
-	Listener net.Listener
-	// Token is the shared cluster token workers must present.
-	Token string
-	// TLS, when set, serves workers over TLS.
-	TLS *tls.Config
-	// HeartbeatInterval is how often heartbeats go both ways (1 s);
-	// a worker silent for 3 intervals is marked missing.
-	HeartbeatInterval time.Duration
-	// NoRebalance keeps users where they are when workers join or go
-	// missing, until the next Start; by default they are redistributed
-	// at once.
-	NoRebalance bool
-	// ReadLimit bounds each message from a worker, in bytes (16 MiB).
-	ReadLimit int64
-	// Audit, when set, receives an entry for every worker that joins,
-	// is refused, quits or is lost (written from a queue: the master
-	// never waits for it).
-	Audit audit.Sink
-}
 
 // MasterRunner drives a cluster of workers: it owns no users, dispatches
 // per-worker, per-class targets and merges the workers' statistics into

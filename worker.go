@@ -3,48 +3,13 @@ package locust
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/golocust/locust/distributed"
 )
-
-// WorkerOptions configure how a [WorkerRunner] reaches its master. The
-// zero value connects to 127.0.0.1:5557 without TLS or token.
-type WorkerOptions struct {
-	// MasterAddr is the master's host:port, "127.0.0.1:5557" by default.
-	MasterAddr string
-	// Token is the master's cluster token.
-	Token string
-	// TLS, when set, connects over TLS with this configuration.
-	TLS *tls.Config
-	// ID names the worker, "hostname_random" by default.
-	ID string
-	// ReportInterval is how often statistics are sent (1 s).
-	ReportInterval time.Duration
-	// LostMasterTimeout is how long users keep running without a master
-	// (15 s); the worker keeps reconnecting afterwards.
-	LostMasterTimeout time.Duration
-	// HeartbeatInterval is used until the master's welcome sets it (1 s).
-	HeartbeatInterval time.Duration
-	// MaxUsers is the worker's ceiling on users, whatever the master
-	// asks (0: distributed.DefaultMaxUsers); see
-	// distributed.WorkerConfig.MaxUsers.
-	MaxUsers int
-	// AllowInsecureToken lets Token travel in clear text to a master
-	// that is not on a loopback address (see
-	// distributed.WorkerConfig.AllowInsecureToken).
-	AllowInsecureToken bool
-	// ForwardLogs sends the worker's log lines (those of Config.Logger at
-	// INFO and above) to the master, which shows them in its web UI's
-	// Logs tab, as Locust's workers do; bounded (see
-	// distributed.LogForwarder).
-	ForwardLogs bool
-}
 
 // WorkerRunner runs users in this process as a master directs: it wraps
 // a [LocalRunner] whose per-class targets come from the master, and ships
