@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -59,8 +60,8 @@ func (u *FastHTTPUser) OnStop(ctx context.Context) {
 type FastHTTPClient struct {
 	httpClient
 	fc          *fasthttp.Client
-	own         bool     // fc is this user's own
-	gt          httpGate // the shared pool's gate; nil with own connections
+	own         bool      // fc is this user's own
+	gt          *httpGate // the shared pool's gate; nil with own connections
 	noRedirects bool
 	jar         httpLazyJar
 }
@@ -77,7 +78,7 @@ type fastClientKey struct {
 type fastSharedClient struct {
 	c      *fasthttp.Client
 	prefix string
-	gate   httpGate
+	gate   *httpGate
 }
 
 func (s fastSharedClient) Close() error {
@@ -96,13 +97,14 @@ func fastNewClient(env UserEnv, o *HTTPOptions) (*FastHTTPClient, error) {
 	}
 	c.noRedirects = o.NoRedirects
 	if o.PerUserConnections {
-		c.fc = fastNewFasthttp(o, o.maxConns(false), c.timeout)
+		c.fc = fastNewFasthttp(o, o.maxConns(false), c.timeout, nil)
 		c.own = true
 		runtime.AddCleanup(c, func(fc *fasthttp.Client) { fc.CloseIdleConnections() }, c.fc)
 	} else {
 		key := fastClientKey{host: c.base.scheme + "://" + c.base.host, insecure: o.Insecure, conns: o.maxConns(true)}
 		sc := env.Shared(key, func() any {
-			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout), c.base.prefix, newHTTPGate(key.conns)}
+			g := newHTTPGate(key.conns, true)
+			return fastSharedClient{fastNewFasthttp(o, key.conns, c.timeout, g), c.base.prefix, g}
 		}).(fastSharedClient)
 		c.fc, c.gt = sc.c, sc.gate
 		if sc.prefix == c.base.prefix {
@@ -121,11 +123,22 @@ const fastNoTimeoutWait = 24 * time.Hour
 // host. A request that finds them all busy waits for one (within its
 // timeout) instead of failing; the pool hands out the most recently used
 // idle connection first, so that connections beyond what the load needs
-// stay idle and are closed after a while.
-func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp.Client {
+// stay idle and are closed after a while. When g is not nil, the client
+// reports its connections to g.
+func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration, g *httpGate) *fasthttp.Client {
 	wait := timeout
 	if wait <= 0 {
 		wait = fastNoTimeoutWait
+	}
+	dial := fastDialer
+	if g != nil {
+		dial = func(addr string, timeout time.Duration) (net.Conn, error) {
+			c, err := fastDialer(addr, timeout)
+			if err != nil {
+				return nil, err
+			}
+			return g.countConn(c), nil
+		}
 	}
 	return &fasthttp.Client{
 		MaxConnsPerHost:     conns,
@@ -137,13 +150,13 @@ func fastNewFasthttp(o *HTTPOptions, conns int, timeout time.Duration) *fasthttp
 		MaxIdemponentCallAttempts: 1,
 		TLSConfig:                 &tls.Config{InsecureSkipVerify: o.Insecure},
 		// Dual stack, with deadlines that move coarsely (fasthttp_conn.go).
-		DialTimeout: fastDialer,
+		DialTimeout: dial,
 	}
 }
 
 func (c *FastHTTPClient) canStream() bool { return false }
 
-func (c *FastHTTPClient) gate() httpGate { return c.gt }
+func (c *FastHTTPClient) gate() *httpGate { return c.gt }
 
 func (c *FastHTTPClient) closeIdle() {
 	if c.own {

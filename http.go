@@ -71,7 +71,7 @@ type HTTPClient struct {
 	httpClient
 	hc    http.Client
 	own   *http.Transport // per-user connections, else nil
-	gt    httpGate        // the shared transport's gate; nil with own connections
+	gt    *httpGate       // the shared transport's gate; nil with own connections
 	watch httpWatch       // the requests' context and timeout (http_timeout.go)
 }
 
@@ -85,7 +85,7 @@ type httpTransportKey struct {
 // httpSharedTransport is a shared transport, closed at the end of the test.
 type httpSharedTransport struct {
 	t    *http.Transport
-	gate httpGate
+	gate *httpGate
 }
 
 func (s httpSharedTransport) Close() error {
@@ -101,13 +101,16 @@ func httpNewClient(env UserEnv, o *HTTPOptions) (*HTTPClient, error) {
 	}
 	base := c.base
 	if o.PerUserConnections {
-		c.own = httpNewTransport(base.scheme, o, o.maxConns(false))
+		c.own = httpNewTransport(base.scheme, o, o.maxConns(false), nil)
 		c.hc.Transport = c.own
 		runtime.AddCleanup(c, func(t *http.Transport) { t.CloseIdleConnections() }, c.own)
 	} else {
 		key := httpTransportKey{host: base.scheme + "://" + base.host, http2: o.HTTP2, insecure: o.Insecure, conns: o.maxConns(true)}
 		st := env.Shared(key, func() any {
-			return httpSharedTransport{httpNewTransport(base.scheme, o, key.conns), newHTTPGate(key.conns)}
+			// HTTP/1 only: one connection per request in flight, which the
+			// gate counts (HTTP/2 carries many requests on one).
+			g := newHTTPGate(key.conns, !o.HTTP2)
+			return httpSharedTransport{httpNewTransport(base.scheme, o, key.conns, g), g}
 		}).(httpSharedTransport)
 		c.hc.Transport, c.gt = st.t, st.gate
 	}
@@ -134,12 +137,24 @@ const httpIdleConnTimeout = 90 * time.Second
 
 // httpNewTransport makes a transport opening at most conns connections
 // per host; a request that finds them all busy waits for one (within its
-// timeout). Idle connections are reused most recent first, so that those
+// timeout). When g counts connections, the transport reports its own to g.
+// Idle connections are reused most recent first, so that those
 // beyond what the load needs stay idle and are closed after a while.
-func httpNewTransport(scheme string, o *HTTPOptions, conns int) *http.Transport {
+func httpNewTransport(scheme string, o *HTTPOptions, conns int, g *httpGate) *http.Transport {
+	dial := (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	if g != nil && g.track {
+		plain := dial
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := plain(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return g.countConn(c), nil
+		}
+	}
 	t := &http.Transport{
 		// No proxy from the environment: the target is what is measured.
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dial,
 		MaxConnsPerHost:       conns,
 		MaxIdleConnsPerHost:   conns,
 		IdleConnTimeout:       httpIdleConnTimeout,
@@ -171,7 +186,7 @@ func (c *HTTPClient) closeIdle() {
 }
 
 // gate implements httpGated.
-func (c *HTTPClient) gate() httpGate { return c.gt }
+func (c *HTTPClient) gate() *httpGate { return c.gt }
 
 // send implements httpBackend with net/http. The request runs under a
 // context that ends at deadline (http_timeout.go).

@@ -39,44 +39,6 @@ var liveUsers atomic.Int64
 // httpHandoff reports whether requests should run on workers.
 func httpHandoff() bool { return liveUsers.Load() > httpHandoffUsers.Load() }
 
-// httpGate lets at most cap(g) requests of a shared pool be in flight
-// when requests run on workers; the others wait in line (FIFO), holding
-// nothing but their parked goroutine. Its capacity is the pool's
-// MaxConnections, so no request that passes it waits for a connection
-// inside the transport (unless another process shares it).
-type httpGate chan struct{}
-
-func newHTTPGate(conns int) httpGate { return make(httpGate, conns) }
-
-// enter waits for a place. It fails with httpNotSentError if ctx ends
-// first (the request was never sent), or with a timeout error if the
-// request's deadline passes first (it counts as the request's timeout, as
-// a wait for a connection inside the transport would).
-func (g httpGate) enter(ctx context.Context, deadline time.Time) error {
-	select {
-	case g <- struct{}{}:
-		return nil
-	default:
-	}
-	var expired <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		expired = t.C
-	}
-	select {
-	case g <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return httpNotSentError{ctx.Err()}
-	case <-expired:
-		return httpGateTimeout{}
-	}
-}
-
-// leave gives the place back.
-func (g httpGate) leave() { <-g }
-
 // httpGateTimeout is the error of a request whose deadline passed while it
 // waited for a connection.
 type httpGateTimeout struct{}
@@ -86,7 +48,7 @@ func (httpGateTimeout) Timeout() bool { return true }
 
 // httpGated is implemented by backends whose connection pool has a gate.
 type httpGated interface {
-	gate() httpGate // nil when the pool has none (a user's own connections)
+	gate() *httpGate // nil when the pool has none (a user's own connections)
 }
 
 // httpSendJob is one request handed to a worker, and its outcome.

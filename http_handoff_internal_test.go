@@ -3,6 +3,7 @@ package locust
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"testing"
 	"testing/synctest"
@@ -14,7 +15,7 @@ import (
 // timeout, which httpCleanError words as the request's).
 func TestHTTPGate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := newHTTPGate(1)
+		g := newHTTPGate(1, false)
 		ctx := context.Background()
 		if err := g.enter(ctx, time.Time{}); err != nil {
 			t.Fatalf("first enter: %v", err)
@@ -42,6 +43,85 @@ func TestHTTPGate(t *testing.T) {
 		g.leave()
 		if err := <-done; err != nil {
 			t.Errorf("enter after a leave: %v", err)
+		}
+	})
+}
+
+// A gate that counts its pool's connections lets through the requests
+// those connections can serve plus a few dials (at least httpGateDials,
+// a quarter of the open connections beyond that), never more than the
+// pool's maximum: a backlog drains through the open connections instead
+// of dialling one each. Requests that gave up waiting leave no hole.
+func TestHTTPGateFollowsConnections(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newHTTPGate(200, true)
+		ctx := context.Background()
+		for i := range httpGateDials {
+			if err := g.enter(ctx, time.Time{}); err != nil {
+				t.Fatalf("enter %d with no connection open: %v", i, err)
+			}
+		}
+		// The next waits; one that gives up before it does not hold a place.
+		quit, cancel := context.WithCancel(ctx)
+		gaveUp := make(chan error)
+		go func() { gaveUp <- g.enter(quit, time.Time{}) }()
+		synctest.Wait()
+		entered := make(chan error)
+		go func() { entered <- g.enter(ctx, time.Time{}) }()
+		synctest.Wait()
+		select {
+		case err := <-entered:
+			t.Fatalf("request %d went through with no connection open (%v); want it to wait", httpGateDials+2, err)
+		default:
+		}
+		cancel()
+		if err := <-gaveUp; err == nil {
+			t.Fatal("a request whose context ended went through")
+		}
+		var conns []net.Conn
+		c1, c2 := net.Pipe()
+		defer c2.Close()
+		conns = append(conns, g.countConn(c1)) // one connection open: room for one more
+		if err := <-entered; err != nil {
+			t.Fatalf("waiting request after a connection opened: %v", err)
+		}
+		g.mu.Lock()
+		busy, open, limit := g.busy, g.conns, g.limitLocked()
+		g.mu.Unlock()
+		if busy != httpGateDials+1 || open != 1 || limit != httpGateDials+1 {
+			t.Errorf("busy %d, open %d, limit %d; want %d, 1, %d", busy, open, limit, httpGateDials+1, httpGateDials+1)
+		}
+		for range 99 {
+			a, b := net.Pipe()
+			defer b.Close()
+			conns = append(conns, g.countConn(a))
+		}
+		g.mu.Lock()
+		limit = g.limitLocked()
+		g.mu.Unlock()
+		if limit != 125 {
+			t.Errorf("limit with 100 connections open = %d, want 125 (a quarter more)", limit)
+		}
+		for range 200 {
+			a, b := net.Pipe()
+			defer b.Close()
+			conns = append(conns, g.countConn(a))
+		}
+		g.mu.Lock()
+		limit = g.limitLocked()
+		g.mu.Unlock()
+		if limit != 200 {
+			t.Errorf("limit with 300 connections counted = %d, want the pool's maximum 200", limit)
+		}
+		for _, c := range conns {
+			c.Close()
+			c.Close() // a second Close is not counted again
+		}
+		g.mu.Lock()
+		open = g.conns
+		g.mu.Unlock()
+		if open != 0 {
+			t.Errorf("%d connections counted open after all closed", open)
 		}
 	})
 }
