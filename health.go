@@ -1,14 +1,9 @@
 package locust
 
 import (
-	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
 	"sync/atomic"
-	"time"
 )
 
 // healthProbe is the readiness of this process as the --health-port
@@ -66,38 +61,15 @@ func healthWrite(w http.ResponseWriter, code int, body string) {
 // and returns the probe to mark readiness on (nil without a listener)
 // and a function that closes the listener.
 func startHealth(o *options, log *slog.Logger) (*healthProbe, func(), error) {
-	d := &o.deploy
-	if d.healthPort == 0 {
+	l := &o.deploy.health
+	if l.port == 0 {
 		return nil, func() {}, nil
 	}
-	host := d.healthHost
-	if host == "*" {
-		host = ""
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(d.healthPort))
-	ln, err := net.Listen("tcp", addr)
+	h := &healthProbe{}
+	addr, stop, err := l.serve(healthHandler(h), "health", log)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := &healthProbe{}
-	hs := &http.Server{
-		Handler:           healthHandler(h),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("the health listener stopped", "error", err)
-		}
-	}()
-	log.Info("serving health checks", "address", ln.Addr().String(), "paths", "/healthz /readyz")
-	return h, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-		<-done
-	}, nil
+	log.Info("serving health checks", "address", addr.String(), "paths", "/healthz /readyz")
+	return h, stop, nil
 }

@@ -7,11 +7,9 @@ package locust
 // Program.Main.
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"math/bits"
 	"net"
@@ -179,30 +177,17 @@ func (p *Program) startMetrics(r Runner, o *options, mode string, log *slog.Logg
 			return nil, err
 		}
 	}
-	if mo.port == 0 {
+	if mo.listen.port == 0 {
 		return stopOTel, nil
 	}
-	addr := mo.addr()
-	ln, err := net.Listen("tcp", addr)
+	addr, stopListen, err := mo.listen.serve(metricsGuard(mo.handler, mo.bearer, mo.listen.loopback()), "metrics", log)
 	if err != nil {
 		stopOTel()
 		return nil, err
 	}
-	log.Info("serving Prometheus metrics at http://" + ln.Addr().String() + "/metrics")
-	srv := &http.Server{Handler: metricsGuard(mo.handler, mo.bearer, metricsLoopback(mo.host)), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("the metrics listener failed", "error", err)
-		}
-	}()
+	log.Info("serving Prometheus metrics at http://" + addr.String() + "/metrics")
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-done
+		stopListen()
 		stopOTel()
 	}, nil
 }

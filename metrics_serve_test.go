@@ -93,24 +93,24 @@ func TestMetricsOptions(t *testing.T) {
 		o    metricsOptions
 		want string
 	}{
-		{metricsOptions{port: 70000, host: "127.0.0.1", maxNames: 1}, "--metrics-port must be a port"},
-		{metricsOptions{port: 9646, host: "0.0.0.0", maxNames: 1}, "--metrics-token"},
-		{metricsOptions{port: 9646, host: "*", maxNames: 1}, "is not a loopback address"},
-		{metricsOptions{host: "127.0.0.1", maxNames: 0}, "--metrics-max-names must be 1 or more"},
-		{metricsOptions{host: "127.0.0.1", maxNames: 1, token: "a", tokenFile: "f"}, "exclusive"},
-		{metricsOptions{host: "127.0.0.1", maxNames: 1, tokenFile: "/nonexistent/token"}, "--metrics-token-file"},
-		{metricsOptions{host: "127.0.0.1", maxNames: 1, token: "a b"}, "white space"},
-		{metricsOptions{host: "127.0.0.1", maxNames: 1, otelProtocol: "udp"}, "allowed: grpc, http/protobuf"},
-		{metricsOptions{host: "127.0.0.1", maxNames: 1, otelEndpoint: "127.0.0.1:4317"}, "want a URL"},
-		{metricsOptions{host: "127.0.0.1", maxNames: 1, otelEndpoint: "ftp://x:1"}, "want a URL"},
+		{metricsOptions{listen: listenOption{name: "metrics", port: 70000, host: "127.0.0.1"}, maxNames: 1}, "--metrics-port must be a port"},
+		{metricsOptions{listen: listenOption{name: "metrics", port: 9646, host: "0.0.0.0"}, maxNames: 1}, "--metrics-token"},
+		{metricsOptions{listen: listenOption{name: "metrics", port: 9646, host: "*"}, maxNames: 1}, "is not a loopback address"},
+		{metricsOptions{listen: listenOption{name: "metrics", host: "127.0.0.1"}, maxNames: 0}, "--metrics-max-names must be 1 or more"},
+		{metricsOptions{listen: listenOption{name: "metrics", host: "127.0.0.1"}, maxNames: 1, token: "a", tokenFile: "f"}, "exclusive"},
+		{metricsOptions{listen: listenOption{name: "metrics", host: "127.0.0.1"}, maxNames: 1, tokenFile: "/nonexistent/token"}, "--metrics-token-file"},
+		{metricsOptions{listen: listenOption{name: "metrics", host: "127.0.0.1"}, maxNames: 1, token: "a b"}, "white space"},
+		{metricsOptions{listen: listenOption{name: "metrics", host: "127.0.0.1"}, maxNames: 1, otelProtocol: "udp"}, "allowed: grpc, http/protobuf"},
+		{metricsOptions{listen: listenOption{name: "metrics", host: "127.0.0.1"}, maxNames: 1, otelEndpoint: "127.0.0.1:4317"}, "want a URL"},
+		{metricsOptions{listen: listenOption{name: "metrics", host: "127.0.0.1"}, maxNames: 1, otelEndpoint: "ftp://x:1"}, "want a URL"},
 	} {
 		err := c.o.check(display)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want one containing %q", c.o, err, c.want)
 		}
 	}
-	good := metricsOptions{port: 9646, host: "0.0.0.0", maxNames: 1, token: "t"}
-	if err := good.check(display); err != nil || good.bearer != "t" || good.addr() != "0.0.0.0:9646" {
-		t.Errorf("beyond loopback with a token: %v, bearer %q, addr %q", err, good.bearer, good.addr())
+	good := metricsOptions{listen: listenOption{name: "metrics", port: 9646, host: "0.0.0.0"}, maxNames: 1, token: "t"}
+	if err := good.check(display); err != nil || good.bearer != "t" || good.listen.addr() != "0.0.0.0:9646" {
+		t.Errorf("beyond loopback with a token: %v, bearer %q, addr %q", err, good.bearer, good.listen.addr())
 	}
 }

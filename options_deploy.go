@@ -15,14 +15,13 @@ import (
 // keeps them apart from Locust's own): a health listener, secrets read
 // from mounted files, and how long a worker waits for a lost master.
 type deployOptions struct {
-	healthHost       string
-	healthPort       int
+	health           listenOption // --health-port, --health-host
 	clusterTokenFile string
 	webAuthFile      string
 	masterLostExit   time.Duration
 
-	// health is the process's readiness, set once the runner exists.
-	health *healthProbe
+	// probe is the process's readiness, set once the runner exists.
+	probe *healthProbe
 }
 
 // defaultMasterLostExit is how long a worker lives without its master
@@ -32,8 +31,8 @@ const defaultMasterLostExit = 60 * time.Second
 // registerDeployOptions adds the options of o to s, in their own group.
 func registerDeployOptions(s *cli.Set, o *deployOptions) {
 	s.Group("Deployment options")
-	s.Int(&o.healthPort, "", "health-port", "PORT", 0, "Serve /healthz (alive) and /readyz (ready: running, listening for workers, or a worker connected to its master) on this port, for orchestrators' probes (0: no listener). The web UI serves both on its own port too.")
-	s.String(&o.healthHost, "", "health-host", "HOST", "127.0.0.1", "Interface of the --health-port listener; \"*\" means every interface (it answers only ok or not ready, without credentials).")
+	o.health.register(s, "health", "Serve /healthz (alive) and /readyz (ready: running, listening for workers, or a worker connected to its master) on this port, for orchestrators' probes (0: no listener). The web UI serves both on its own port too.",
+		"Interface of the --health-port listener; \"*\" means every interface (it answers only ok or not ready, without credentials).")
 	s.String(&o.clusterTokenFile, "", "cluster-token-file", "FILE", "", "Read --cluster-token from this file (a mounted secret); surrounding white space is ignored.")
 	s.String(&o.webAuthFile, "", "web-auth-file", "FILE", "", "Read --web-auth USER:PASS from this file (a mounted secret); surrounding white space is ignored.")
 	o.masterLostExit = defaultMasterLostExit
@@ -46,8 +45,8 @@ const secretFileLimit = 64 << 10
 // check validates the options and reads the secret files into o.
 func (o *options) deployCheck() error {
 	d := &o.deploy
-	if d.healthPort < 0 || d.healthPort > 65535 {
-		return cli.Usagef("%s must be a port number 0..65535 (0: no listener), got %d", o.optDisplay("health-port"), d.healthPort)
+	if err := d.health.check(o.optDisplay); err != nil {
+		return err
 	}
 	if d.masterLostExit < 0 {
 		return cli.Usagef("%s must be 0 (never) or more", o.optDisplay("master-lost-exit"))

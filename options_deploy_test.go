@@ -98,7 +98,7 @@ func TestOptionsDeployDefaults(t *testing.T) {
 	if _, err := o.config(optTestClasses("Browser")); err != nil {
 		t.Fatal(err)
 	}
-	if o.deploy.masterLostExit != 60*time.Second || o.deploy.healthPort != 0 || o.deploy.healthHost != "127.0.0.1" {
+	if o.deploy.masterLostExit != 60*time.Second || o.deploy.health.port != 0 || o.deploy.health.host != "127.0.0.1" {
 		t.Errorf("defaults: %+v", o.deploy)
 	}
 }

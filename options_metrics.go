@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +14,7 @@ import (
 // metricsOptions are the options of the metrics exporters (Prometheus
 // /metrics and OTLP), kept apart from Locust's own options.
 type metricsOptions struct {
-	port      int
-	host      string
+	listen    listenOption // --metrics-port, --metrics-host
 	token     string
 	tokenFile string
 	maxNames  int
@@ -40,8 +38,8 @@ type metricsOptions struct {
 // registerMetricsOptions adds the options of o to s, in their own group.
 func registerMetricsOptions(s *cli.Set, o *metricsOptions) {
 	s.Group("Metrics options")
-	s.Int(&o.port, "", "metrics-port", "PORT", 0, "Also serve Prometheus metrics at /metrics on this port, for headless runs and workers (0: only on the web UI's port).")
-	s.String(&o.host, "", "metrics-host", "HOST", "127.0.0.1", "Interface the --metrics-port listener binds to; anything but loopback requires --metrics-token.")
+	o.listen.register(s, "metrics", "Also serve Prometheus metrics at /metrics on this port, for headless runs and workers (0: only on the web UI's port).",
+		"Interface the --metrics-port listener binds to; anything but loopback requires --metrics-token.")
 	s.String(&o.token, "", "metrics-token", "TOKEN", "", "Read-only bearer token for scrapers of /metrics (on the web UI's port it is accepted besides the web UI's credentials). Prefer LOCUST_METRICS_TOKEN or --metrics-token-file.")
 	s.String(&o.tokenFile, "", "metrics-token-file", "FILE", "", "Read the --metrics-token from this file (surrounding white space is ignored).")
 	s.Int(&o.maxNames, "", "metrics-max-names", "N", 1000, "Most request rows exported with their own series; later ones are added to one series named \"(other)\".")
@@ -54,8 +52,8 @@ func registerMetricsOptions(s *cli.Set, o *metricsOptions) {
 
 // check validates the options and reads the token file.
 func (o *metricsOptions) check(display func(string) string) error {
-	if o.port < 0 || o.port > 65535 {
-		return cli.Usagef("%s must be a port from 1 to 65535 (0: off), got %d", display("metrics-port"), o.port)
+	if err := o.listen.check(display); err != nil {
+		return err
 	}
 	if o.otelProtocol != "" && o.otelProtocol != "grpc" && o.otelProtocol != "http/protobuf" {
 		return cli.Usagef("%s %q: allowed: grpc, http/protobuf", display("otel-protocol"), o.otelProtocol)
@@ -92,20 +90,11 @@ func (o *metricsOptions) check(display func(string) string) error {
 	if strings.ContainsAny(o.bearer, " \t\r\n") {
 		return cli.Usagef("the metrics token may not contain white space")
 	}
-	if o.port != 0 && o.bearer == "" && !metricsLoopback(o.host) {
+	if o.listen.port != 0 && o.bearer == "" && !o.listen.loopback() {
 		return cli.Usagef("%s %q is not a loopback address: set %s (or LOCUST_METRICS_TOKEN) so that only your scrapers read the metrics",
-			display("metrics-host"), o.host, display("metrics-token"))
+			display("metrics-host"), o.listen.host, display("metrics-token"))
 	}
 	return nil
-}
-
-// addr is the --metrics-port listener's address.
-func (o *metricsOptions) addr() string {
-	host := o.host
-	if host == "*" {
-		host = ""
-	}
-	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strconv.Itoa(o.port))
 }
 
 // metricsLoopback reports whether host names a loopback interface.

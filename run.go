@@ -173,7 +173,7 @@ func (p *Program) Main(ctx context.Context, args []string) (code int) {
 		return ExitError
 	}
 	defer stopHealth()
-	o.deploy.health = health
+	o.deploy.probe = health
 	if p.Shape != nil {
 		for _, name := range []string{"users", "spawn-rate"} {
 			if src, ok := o.optSource(name); ok {

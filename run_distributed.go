@@ -126,7 +126,7 @@ func (p *Program) distRunMaster(ctx context.Context, o *options, cfg Config, log
 		log.Error("cannot start the master", "error", err)
 		return ExitError
 	}
-	o.deploy.health.setReady(func() bool { return true }) // listening for workers
+	o.deploy.probe.setReady(func() bool { return true }) // listening for workers
 	var kids []*exec.Cmd
 	defer func() {
 		// Quit the workers (they send their final reports), then reap
@@ -243,7 +243,7 @@ func (p *Program) distRunWorker(ctx context.Context, o *options, cfg Config, log
 		return ExitError
 	}
 	defer stopMetrics()
-	o.deploy.health.setReady(r.connected)
+	o.deploy.probe.setReady(r.connected)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// A signal (an orchestrator stopping the worker) leaves the master
