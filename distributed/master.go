@@ -583,6 +583,19 @@ func (m *Master) readLoop(w *mworker, mc *mconn) {
 	for {
 		typ, b, err := mc.c.Read(ctx)
 		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+				// A worker closes normally only when it leaves (after its
+				// Quit, which a reset connection can lose): it quit, it is
+				// not missing.
+				m.mu.Lock()
+				if w.conn == mc && !w.quit {
+					w.quit = true
+					m.log.Info("worker quits", "worker", w.id, "reason", "closed the connection")
+					m.workerEvent(WorkerQuit, w.id, mc.remote, "closed the connection")
+				}
+				m.mu.Unlock()
+				return
+			}
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig || errors.Is(err, websocket.ErrMessageTooBig) {
 				m.log.Warn("worker sent a message over the read limit: connection closed", "worker", w.id, "limit_bytes", m.cfg.ReadLimit)
 			} else {

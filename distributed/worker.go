@@ -467,8 +467,12 @@ func (w *Worker) serve(ctx context.Context, c *websocket.Conn) error {
 	select {
 	case <-ctx.Done():
 	case <-w.quit:
-		cancel(errors.New("quit"))
+		// The close handshake first, while readLoop still reads: closing
+		// a socket with unread data in it (an acknowledgement, a
+		// heartbeat) makes the kernel reset the connection, and the
+		// master can lose what it had not read yet, the Quit included.
 		_ = c.Close(websocket.StatusNormalClosure, "quit")
+		cancel(errors.New("quit"))
 	}
 	_ = c.CloseNow()
 	return context.Cause(ctx)
