@@ -69,6 +69,7 @@ func (g *httpGate) limitLocked() int {
 // a wait for a connection inside the transport would).
 func (g *httpGate) enter(ctx context.Context, deadline time.Time) error {
 	g.mu.Lock()
+	g.dropGoneLocked()
 	if len(g.line) == 0 && g.busy < g.limitLocked() {
 		g.busy++
 		g.mu.Unlock()
@@ -115,18 +116,24 @@ func (g *httpGate) leave() {
 
 // wakeLocked lets waiting requests through while there is room.
 func (g *httpGate) wakeLocked() {
-	for len(g.line) > 0 {
-		w := g.line[0]
-		if !w.gone {
-			if g.busy >= g.limitLocked() {
-				return
-			}
-			g.busy++
-			close(w.ready)
-		}
-		g.line[0] = nil
-		g.line = g.line[1:]
+	for g.dropGoneLocked(); len(g.line) > 0 && g.busy < g.limitLocked(); g.dropGoneLocked() {
+		g.busy++
+		close(g.line[0].ready)
+		g.popLocked()
 	}
+}
+
+// dropGoneLocked removes the requests at the front of the line that
+// stopped waiting, so that a request never queues behind them.
+func (g *httpGate) dropGoneLocked() {
+	for len(g.line) > 0 && g.line[0].gone {
+		g.popLocked()
+	}
+}
+
+func (g *httpGate) popLocked() {
+	g.line[0] = nil
+	g.line = g.line[1:]
 }
 
 // opened and closed count the pool's connections.

@@ -126,6 +126,20 @@ func TestHTTPGateFollowsConnections(t *testing.T) {
 	})
 }
 
+// A request never queues behind requests that stopped waiting.
+func TestHTTPGateSkipsGone(t *testing.T) {
+	g := newHTTPGate(1, false)
+	g.line = append(g.line, &httpGateWaiter{ready: make(chan struct{}), gone: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // entering must not wait at all
+	if err := g.enter(ctx, time.Time{}); err != nil {
+		t.Fatalf("enter with room and only a gone request in line: %v", err)
+	}
+	if len(g.line) != 0 || g.busy != 1 {
+		t.Errorf("line %d, busy %d; want 0 and 1", len(g.line), g.busy)
+	}
+}
+
 // panicBackend is a backend whose send panics.
 type panicBackend struct{ FastHTTPClient }
 
