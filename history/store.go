@@ -15,7 +15,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"modernc.org/sqlite"               // registers "sqlite"
 )
 
 // Store is a run store: an SQLite file or a PostgreSQL database. All
@@ -77,13 +77,38 @@ func open(ctx context.Context, dsn string, version int) (*Store, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.connect(ctx); err != nil {
 		return fail(fmt.Errorf("failed to connect: %w", err))
 	}
 	if err := s.migrate(ctx, version); err != nil {
 		return fail(err)
 	}
 	return s, nil
+}
+
+// sqliteBusyWait is how long opening an SQLite store retries while the
+// file is busy: the busy timeout of its connections.
+const sqliteBusyWait = 10 * time.Second
+
+// connect makes the first connection. A new SQLite connection switches
+// the file to WAL mode, which SQLite refuses at once with SQLITE_BUSY,
+// without waiting in its busy handler, while another process is creating
+// or opening the same file: connect retries that for as long as the busy
+// timeout would have waited.
+func (s *Store) connect(ctx context.Context) error {
+	deadline := time.Now().Add(sqliteBusyWait)
+	for {
+		err := s.db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || s.postgres || !errors.As(err, &se) || se.Code()&0xff != 5 || time.Now().After(deadline) {
+			return err // 5: SQLITE_BUSY and its extended codes
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // createFile creates the SQLite file with mode 0600 if it does not

@@ -540,3 +540,30 @@ func TestCompare(t *testing.T) {
 		t.Errorf("p95 of /a = %v", p95)
 	}
 }
+
+// Several processes opening one new SQLite file at once all get it: the
+// switch to WAL mode that SQLite refuses at once while another connection
+// sets the file up is retried (here connections of one process stand in
+// for processes; TestHistoryTwoProcessesOneFile in the root runs two).
+func TestOpenSQLiteConcurrently(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "h.db")
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				s, err := Open(context.Background(), path)
+				if err == nil {
+					err = s.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, opener %d: %v", round, i, err)
+			}
+		}
+	}
+}
