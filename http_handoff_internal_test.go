@@ -79,49 +79,39 @@ func TestHTTPGateFollowsConnections(t *testing.T) {
 			t.Fatal("a request whose context ended went through")
 		}
 		var conns []net.Conn
-		c1, c2 := net.Pipe()
-		defer c2.Close()
-		conns = append(conns, g.countConn(c1)) // one connection open: room for one more
+		open := func(n int) { // n connections of the pool open
+			for range n {
+				a, b := net.Pipe()
+				t.Cleanup(func() { b.Close() })
+				conns = append(conns, g.countConn(a))
+			}
+		}
+		state := func() (busy, open, limit int) {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return g.busy, g.conns, g.limitLocked()
+		}
+		open(1) // room for one more
 		if err := <-entered; err != nil {
 			t.Fatalf("waiting request after a connection opened: %v", err)
 		}
-		g.mu.Lock()
-		busy, open, limit := g.busy, g.conns, g.limitLocked()
-		g.mu.Unlock()
-		if busy != httpGateDials+1 || open != 1 || limit != httpGateDials+1 {
-			t.Errorf("busy %d, open %d, limit %d; want %d, 1, %d", busy, open, limit, httpGateDials+1, httpGateDials+1)
+		if busy, n, limit := state(); busy != httpGateDials+1 || n != 1 || limit != httpGateDials+1 {
+			t.Errorf("busy %d, open %d, limit %d; want %d, 1, %d", busy, n, limit, httpGateDials+1, httpGateDials+1)
 		}
-		for range 99 {
-			a, b := net.Pipe()
-			defer b.Close()
-			conns = append(conns, g.countConn(a))
-		}
-		g.mu.Lock()
-		limit = g.limitLocked()
-		g.mu.Unlock()
-		if limit != 125 {
+		open(99)
+		if _, _, limit := state(); limit != 125 {
 			t.Errorf("limit with 100 connections open = %d, want 125 (a quarter more)", limit)
 		}
-		for range 200 {
-			a, b := net.Pipe()
-			defer b.Close()
-			conns = append(conns, g.countConn(a))
-		}
-		g.mu.Lock()
-		limit = g.limitLocked()
-		g.mu.Unlock()
-		if limit != 200 {
+		open(200)
+		if _, _, limit := state(); limit != 200 {
 			t.Errorf("limit with 300 connections counted = %d, want the pool's maximum 200", limit)
 		}
 		for _, c := range conns {
 			c.Close()
 			c.Close() // a second Close is not counted again
 		}
-		g.mu.Lock()
-		open = g.conns
-		g.mu.Unlock()
-		if open != 0 {
-			t.Errorf("%d connections counted open after all closed", open)
+		if _, n, _ := state(); n != 0 {
+			t.Errorf("%d connections counted open after all closed", n)
 		}
 	})
 }
